@@ -1,0 +1,31 @@
+"""The system under test: a reference engine over real LMDB, RocksDB and Lance stores, following the fixed
+designs of the seeds, plus known-bug mutants that re-create each seed bug.
+
+    db = sut.open_database("lmdb", path, faults=None, mutants=())
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from faults.hook import Failpoints
+from sut.backends import BACKENDS, open_backend
+from sut.engine.database import Database
+from sut.mutants import MUTANTS, steps_for
+
+
+def open_database(backend: str, path: str | os.PathLike[str], faults: Any = None,
+                  mutants: Iterable[str] = ()) -> Database:
+    """Open (creating if needed) the database at `path` on `backend`, run recovery, and return worker 0.
+
+    `faults`: a fault plan (faults.FaultPlan) or None. `mutants`: names from `sut.MUTANTS`."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+    steps = steps_for(mutants, backend)
+    failpoints = faults if isinstance(faults, Failpoints) else Failpoints(faults)
+    path = os.fspath(path)
+    be = open_backend(backend, path)
+    return Database.open(be, failpoints, steps, backend, path)
+
+
+__all__ = ["open_database", "Database", "MUTANTS", "BACKENDS"]

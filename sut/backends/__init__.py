@@ -1,0 +1,18 @@
+"""Backend adapters: each gives the engine primitive stores over one real embedded database."""
+from __future__ import annotations
+
+from typing import Any
+
+BACKENDS = ("lmdb", "rocksdb", "lance")
+
+
+def open_backend(name: str, path: str) -> Any:
+    if name == "lmdb":
+        from sut.backends.lmdb import LmdbBackend
+        return LmdbBackend(path)
+    if name == "rocksdb":
+        from sut.backends.rocksdb import RocksBackend
+        return RocksBackend(path)
+    if name == "lance":
+        raise NotImplementedError("the lance backend is not built yet (issue 4)")
+    raise ValueError(f"unknown backend {name!r}; choose from {BACKENDS}")

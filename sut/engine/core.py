@@ -1,0 +1,108 @@
+"""What the workers of one database share: the backend, the authority, the locks, the failpoints, the
+enabled mutants, and the registry of workers whose handle caches must be evicted when a store is dropped.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable, Iterable
+
+from faults.hook import Failpoints
+from model.errors import Conflict, ContractError, StorageError
+from sut.engine.authority import Authority
+from sut.engine.locks import LockTable
+from sut.engine.naming import CATALOG
+
+AUTH_KEY = b"authority"
+
+
+def storage_call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a backend primitive; anything it raises becomes `StorageError` (contract errors pass through).
+
+    A crash (`BaseException` that is not an `Exception`) is never caught: process death runs no logic."""
+    try:
+        return fn(*args)
+    except ContractError:
+        raise
+    except Exception as e:  # the backends raise bare and library-specific errors; classify them once here
+        raise StorageError(f"{what}: {type(e).__name__}: {e}") from e
+
+
+class Core:
+    def __init__(self, backend: Any, failpoints: Failpoints, steps: dict[str, Callable[..., Any]]) -> None:
+        self.backend = backend
+        self.fp = failpoints
+        self.steps = steps  # protocol steps, some swapped for a mutant's buggy version (sut.mutants)
+        self.locks = LockTable()
+        self._auth_lock = threading.Lock()
+        self._workers: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self.closed = False
+
+    # -- workers and handles -------------------------------------------------------------------------
+    def register(self, worker: Any) -> None:
+        self._workers.add(worker)
+
+    def evict(self, store: str) -> None:
+        """Forget every worker's handle on `store`: no worker may reach a dropped store through a stale
+        handle, even after a store of the same name is created again (the rocksdb-js seed bug)."""
+        for w in list(self._workers):
+            w.handles.pop(store, None)
+
+    # -- authority -----------------------------------------------------------------------------------
+    def read_authority(self, handles: dict[str, Any]) -> Authority:
+        h = self.handle(handles, CATALOG)
+        raw = storage_call("read authority", self.backend.get, h, AUTH_KEY)
+        if raw is None:
+            raise StorageError("the authority document is missing")
+        return Authority.loads(raw)
+
+    def write_authority(self, handles: dict[str, Any], new: Authority, expected_epoch: int) -> Authority:
+        """Compare-and-swap: write `new` only if the stored epoch is still `expected_epoch`."""
+        h = self.handle(handles, CATALOG)
+        with self._auth_lock:
+            raw = storage_call("read authority", self.backend.get, h, AUTH_KEY)
+            current = Authority.loads(raw).epoch if raw is not None else -1
+            if current != expected_epoch:
+                raise Conflict(f"authority moved from epoch {expected_epoch} to {current}")
+            new.doc["epoch"] = expected_epoch + 1
+            storage_call("write authority", self.backend.write, [(h, AUTH_KEY, new.dumps())])
+        return new
+
+    def update(self, handles: dict[str, Any], change: Callable[[Authority], Any]) -> Authority:
+        """Read the authority fresh, apply `change` to a copy, and write it back (compare-and-swap)."""
+        old = self.read_authority(handles)
+        new = old.copy()
+        change(new)
+        return self.write_authority(handles, new, old.epoch)
+
+    # -- stores --------------------------------------------------------------------------------------
+    def handle(self, handles: dict[str, Any], store: str) -> Any:
+        h = handles.get(store)
+        if h is None:
+            h = storage_call(f"open {store}", self.backend.handle, store)
+            handles[store] = h
+        return h
+
+    def stores(self) -> set[str]:
+        return set(storage_call("list stores", self.backend.stores)) - {CATALOG}
+
+    def create_store(self, store: str) -> None:
+        storage_call(f"create {store}", self.backend.create, store)
+
+    def drop_store(self, store: str) -> None:
+        self.evict(store)
+        storage_call(f"drop {store}", self.backend.drop, store)
+
+    def write(self, handles: dict[str, Any], items: Iterable[tuple[str, bytes, bytes | None]]) -> None:
+        """One atomic write across stores: (store, key, value or None to delete)."""
+        batch = [(self.handle(handles, s), k, v) for s, k, v in items]
+        if batch:
+            storage_call("write", self.backend.write, batch)
+
+    def get(self, handles: dict[str, Any], store: str, key: bytes) -> bytes | None:
+        return storage_call(f"get {store}", self.backend.get, self.handle(handles, store), key)
+
+    def scan(self, handles: dict[str, Any], store: str, prefix: bytes = b"", start: bytes | None = None,
+             limit: int | None = None) -> list[tuple[bytes, bytes]]:
+        return storage_call(f"scan {store}", self.backend.scan, self.handle(handles, store), prefix,
+                            start, limit)

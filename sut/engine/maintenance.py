@@ -1,0 +1,110 @@
+"""Open-time recovery, optimize, cleanup and the inventory (DESIGN.md section 4, items 2, 4, 7, 8).
+
+Open completes every tombstoned drop and resumes every unfinished backfill. Cleanup reclaims every store
+the authority does not derive, one store at a time, deciding under that store's write lock with a fresh
+authority read ("destroy only on proof"); a busy store is skipped, a failing one reported, and the sweep
+goes on, so a second cleanup converges.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from model.contract import CleanupReport, Inventory
+from sut.engine.authority import READY, Authority
+from sut.engine.core import AUTH_KEY, storage_call
+from sut.engine.naming import CATALOG, parse_store
+
+
+def bootstrap(w: Any) -> None:
+    """Create the catalog and the initial authority on a fresh path (idempotent)."""
+    core = w.core
+    if CATALOG not in storage_call("list stores", core.backend.stores):
+        core.create_store(CATALOG)
+    h = core.handle(w.handles, CATALOG)
+    if storage_call("read authority", core.backend.get, h, AUTH_KEY) is None:
+        core.fp.hit("open.before_init")
+        storage_call("init authority", core.backend.write, [(h, AUTH_KEY, Authority.initial().dumps())])
+
+
+def recover(w: Any) -> None:
+    core = w.core
+    auth = core.read_authority(w.handles)
+    for name, t in sorted(auth.tables.items()):
+        if t["state"] != "live":
+            core.fp.hit("recovery.before_complete_drop")
+            core.steps["drop.complete"](w, name)
+    auth = core.read_authority(w.handles)
+    for name, t in sorted(auth.tables.items()):
+        for attr, desc in sorted(t["indexes"].items()):
+            if desc["state"] != READY:
+                core.fp.hit("recovery.before_resume_backfill")
+                try:
+                    core.steps["backfill.run"](w, name, attr)
+                except Exception:
+                    pass  # it stays failed and refuses queries; the next open or create_index resumes it
+
+
+def optimize(w: Any) -> None:
+    core = w.core
+    auth = core.read_authority(w.handles)
+    for store in sorted(auth.derived()):
+        core.fp.hit("optimize.before_compact")
+        storage_call(f"compact {store}", core.backend.compact, core.handle(w.handles, store))
+
+
+def cleanup(w: Any) -> CleanupReport:
+    core = w.core
+    auth = core.read_authority(w.handles)
+    for name, t in sorted(auth.tables.items()):
+        if t["state"] != "live":  # finish interrupted drops first: their stores are not derived
+            core.locks.acquire_ddl()
+            try:
+                core.steps["drop.complete"](w, name)
+            finally:
+                core.locks.ddl.release()
+    reclaimed, skipped, failed = [], [], []
+    for store in sorted(core.stores() - core.read_authority(w.handles).derived()):
+        parsed = parse_store(store)
+        if parsed is None:
+            skipped.append(store)  # not a name this engine makes: never destroy what we cannot explain
+            continue
+        verdict = core.steps["cleanup.reclaim"](w, store, (parsed.fork.table, parsed.fork.branch))
+        if verdict == "reclaimed":
+            reclaimed.append(store)
+        elif verdict == "skipped":
+            skipped.append(store)
+        elif verdict != "kept":  # kept: published meanwhile, so it is no ghost any more
+            failed.append((store, verdict))
+    return CleanupReport(tuple(reclaimed), tuple(skipped), tuple(failed))
+
+
+def reclaim_store(w: Any, store: str, lock_key: tuple[str, str]) -> str:
+    """Destroy one unreferenced store, only on proof: its write lock held and a fresh authority read."""
+    core = w.core
+    lock = core.locks.try_write(lock_key)
+    if lock is None:
+        return "skipped"
+    try:
+        if store in core.read_authority(w.handles).derived():
+            return "kept"
+        core.fp.hit("cleanup.before_drop")
+        core.drop_store(store)
+        return "reclaimed"
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    finally:
+        lock.release()
+
+
+def inventory(w: Any) -> Inventory:
+    core = w.core
+    auth = core.read_authority(w.handles)
+    tables = {n: {"id": t["id"], "state": t["state"],
+                  "indexes": {a: {"state": d["state"], "checkpoint": dict(d["checkpoint"])}
+                              for a, d in t["indexes"].items()}}
+              for n, t in auth.tables.items()}
+    pins = {(b, t): (Authority.pin(auth, b, t).data(), None) for b, p in auth.pins.items() for t in p
+            if auth.live(t) is not None}
+    return Inventory(tables=tables, branches={b: dict(d) for b, d in auth.branches.items()}, pins=pins,
+                     stores={s: None for s in core.stores()}, derived=auth.derived(),
+                     locks_held=core.locks.held())

@@ -1,0 +1,22 @@
+"""The swappable protocol steps. A known-bug mutant replaces exactly one entry of this table with its
+buggy version (sut.mutants), so no `if mutant:` is scattered through the protocols."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sut.engine import branches, data, ddl, maintenance
+
+STEPS: dict[str, Callable[..., Any]] = {
+    "create.lock": ddl.lock_ddl,
+    "create.unlock": ddl.unlock_ddl,
+    "drop.complete": ddl.complete_drop,
+    "backfill.run": ddl.backfill,
+    "backfill.write_chunk": ddl.write_chunk,
+    "branch.publish": branches.publish_branch,
+    "branch_delete.reclaim": branches.reclaim_branch_forks,
+    "fork.ensure": branches.ensure_fork,
+    "fork.reclaim_orphan": branches.reclaim_orphan,
+    "fork.publish": branches.publish_fork,
+    "write.commit": data.commit,
+    "cleanup.reclaim": maintenance.reclaim_store,
+}
