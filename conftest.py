@@ -15,7 +15,7 @@ _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter
 
 settings.register_profile("dev", max_examples=15, stateful_step_count=25, deadline=None,
                           suppress_health_check=_SLOW_OK)
-settings.register_profile("ci", max_examples=25, stateful_step_count=30, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=100, stateful_step_count=40, deadline=None, derandomize=True,
                           print_blob=True, database=None, suppress_health_check=_SLOW_OK)
 settings.register_profile("nightly", max_examples=1000, stateful_step_count=120, deadline=None,
                           print_blob=True, suppress_health_check=_SLOW_OK)

@@ -1,0 +1,28 @@
+"""Hypothesis strategies over a small alphabet, so that programs collide on names and reach deep states;
+and the bad inputs the contract must refuse with a typed error and no write."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+TABLES = ("t", "u")
+ATTRS = ("a", "b")
+BRANCHES = ("main", "b", "c")
+KEYS = ("k1", "k2", "k3")
+VALUES = (0, 1, 2, True, False, "x", "1", "", None)
+
+tables = st.sampled_from(TABLES)
+attrs = st.sampled_from(ATTRS)
+branches = st.sampled_from(BRANCHES)
+new_branches = st.sampled_from(BRANCHES[1:])
+keys = st.sampled_from(KEYS)
+values = st.sampled_from(VALUES)
+records = st.dictionaries(st.sampled_from(ATTRS + ("c",)), values, max_size=3)
+workers = st.integers(min_value=0, max_value=2)
+
+BAD_NAMES = ("../x", "a/b", "A", "", "__x", "a\x00", "x" * 33, "é", 5, None, b"t")
+BAD_KEYS = ("", "a\x00", "k" * 65, "\ud800", 5, None, b"k")
+BAD_RECORDS = ([], {"A": 1}, {"a": 1.5}, {"a": b"x"}, {"a": 2**64}, {"a": "x" * 257},
+               {f"a{i}": 1 for i in range(17)}, {"a": [1]}, {1: 1})
+bad_names = st.sampled_from(BAD_NAMES)
+bad_keys = st.sampled_from(BAD_KEYS)
+bad_records = st.sampled_from(BAD_RECORDS)
