@@ -1,5 +1,5 @@
 """The reference model's state: immutable, hashable, holding only what the contract makes observable plus
-the incarnation counter that makes a same-name recreate a new table.
+the incarnation counter that makes a same-name recreate a new table (kept out of equality: unobservable).
 
 - `tables`: name -> TableDef (incarnation, indexes with readiness). Tables are global to all branches.
 - `branches`: name -> parent name (`main` has parent None).
@@ -20,7 +20,9 @@ EMPTY_ROWS: Rows = FMap()
 
 @dataclass(frozen=True)
 class TableDef:
-    incarnation: int
+    # The incarnation is not observable, so it takes no part in equality: two states that differ only
+    # in it are one possible state (else look-alike states could never be collapsed by observation).
+    incarnation: int = field(compare=False)
     indexes: FMap = field(default_factory=FMap)  # attr -> ready: bool
 
     def with_index(self, attr: str, ready: bool) -> "TableDef":
@@ -32,7 +34,7 @@ class State:
     tables: FMap = field(default_factory=FMap)      # name -> TableDef
     branches: FMap = field(default_factory=lambda: FMap({MAIN: None}))  # name -> parent
     data: FMap = field(default_factory=FMap)        # (branch, table) -> Rows
-    next_incarnation: int = 1
+    next_incarnation: int = field(default=1, compare=False)
 
     def rows(self, branch: str, table: str) -> Rows:
         return self.data.get((branch, table), EMPTY_ROWS)

@@ -212,11 +212,17 @@ INTERMEDIATES: dict[str, Callable[[State, Op], list[State]]] = {"create_index": 
 # Which operations may have applied when they raised StorageError or Conflict? The others roll back
 # before raising (create rolls back its stores, create_branch its authority write, delete_branch fails
 # only before the authority flip). Drops tombstone first, writes may be rolled forward by recovery.
+INPUT_ERRORS = frozenset({E.InvalidName, E.InvalidRecord, E.InvalidKey})
 APPLIED_ON_ERROR = frozenset({"drop_table", "put", "delete"})
 
 
 def outcomes_on_error(s: State, op: Op) -> list[State]:
-    """States a `StorageError` or `Conflict` from `op` may leave (DESIGN: did not apply, or recovery will)."""
+    """States a `StorageError` or `Conflict` from `op` may leave (DESIGN: did not apply, or recovery will).
+
+    None when the model rejects the input itself: input rules are checked before any store is touched,
+    so bad input must get its typed error, never a storage failure."""
+    if step(s, op)[1].error in INPUT_ERRORS:
+        return []
     result = [s] + INTERMEDIATES.get(op.name, lambda *_: [])(s, op)
     if op.name in APPLIED_ON_ERROR:
         result.append(step(s, op)[0])
