@@ -27,6 +27,7 @@ class Inventory:
     - `pins`: (branch, table) -> (store, version): the published place each (branch, table) reads from
     - `stores`: every physical store and fork that exists -> its head version (None where unversioned)
     - `derived`: the stores the authority references (what must exist, and all that may exist after cleanup)
+    - `versions`: store -> the version the authority publishes for it (versioned backends; I7: == head)
     - `sidecars`: pending recovery sidecars; `locks_held`: locks held right now (none between calls)
     """
     tables: dict[str, Any] = field(default_factory=dict)
@@ -34,6 +35,7 @@ class Inventory:
     pins: dict[tuple[str, str], tuple[str, Any]] = field(default_factory=dict)
     stores: dict[str, Any] = field(default_factory=dict)
     derived: frozenset[str] = frozenset()
+    versions: dict[str, Any] = field(default_factory=dict)
     sidecars: tuple[str, ...] = ()
     locks_held: tuple[str, ...] = ()
 
@@ -46,6 +48,11 @@ class Inventory:
     def missing(self) -> frozenset[str]:
         """Stores the authority derives that do not exist."""
         return self.derived - frozenset(self.stores)
+
+    @property
+    def drift(self) -> dict[str, tuple[Any, Any]]:
+        """Stores whose published version is not their head: store -> (published, head)."""
+        return {s: (v, self.stores.get(s)) for s, v in self.versions.items() if self.stores.get(s) != v}
 
     @property
     def tombstones(self) -> tuple[str, ...]:

@@ -7,15 +7,18 @@ mode would need `sync=True`.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import lmdb
+
+from sut.backends.kvauth import KVAuthority
 
 MAP_SIZE = 1 << 30   # sparse: address space, not disk
 MAX_DBS = 4096
 
 
-class LmdbBackend:
+class LmdbBackend(KVAuthority):
     name = "lmdb"
     versioned = False
 
@@ -23,6 +26,7 @@ class LmdbBackend:
         os.makedirs(path, exist_ok=True)
         self.env = lmdb.open(path, map_size=map_size, max_dbs=MAX_DBS, sync=False, metasync=False,
                              subdir=True, lock=True)
+        self._auth_lock = threading.Lock()
 
     def stores(self) -> list[str]:
         with self.env.begin() as txn:
@@ -40,7 +44,7 @@ class LmdbBackend:
             db = self.env.open_db(name.encode("utf-8"), txn=txn, create=False)
             txn.drop(db, delete=True)
 
-    def handle(self, name: str) -> Any:
+    def handle(self, name: str, version: int | None = None) -> Any:
         return self.env.open_db(name.encode("utf-8"), create=False)
 
     def get(self, h: Any, key: bytes) -> bytes | None:

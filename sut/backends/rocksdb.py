@@ -10,9 +10,12 @@ Durability: the WAL without fsync per write; a process crash keeps every acknowl
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from rocksdict import Options, Rdict, WriteBatch
+
+from sut.backends.kvauth import KVAuthority
 
 
 def _raw() -> Options:
@@ -28,7 +31,7 @@ class _Store:
         self.cf = cf
 
 
-class RocksBackend:
+class RocksBackend(KVAuthority):
     name = "rocksdb"
     versioned = False
 
@@ -37,6 +40,7 @@ class RocksBackend:
         self.path = path
         self.db = Rdict(path, _raw())  # opens every existing column family
         self._handles: list[_Store] = []
+        self._auth_lock = threading.Lock()
 
     def stores(self) -> list[str]:
         return [n for n in Rdict.list_cf(self.path) if n != "default"]
@@ -48,7 +52,7 @@ class RocksBackend:
         self._close_handles(name)
         self.db.drop_column_family(name)
 
-    def handle(self, name: str) -> _Store:
+    def handle(self, name: str, version: int | None = None) -> _Store:
         h = _Store(name, self.db.get_column_family(name))
         self._handles.append(h)
         return h

@@ -6,6 +6,8 @@
     branches   name -> {"id", "parent"}
     pins       branch -> {table: fork id}: where each (branch, table) reads; a fork owned by another
                branch means "not forked yet, reading the ancestor's store as of the branch point"
+    versions   store -> published version, on versioned backends (Lance); every branch that reads a
+               fork reads it at this version, which is also its HEAD after open (I7)
 
 Physical stores are derived from it (`derived()`); anything else on disk is a ghost for cleanup.
 """
@@ -22,8 +24,10 @@ READY, BUILDING, FAILED = "ready", "building", "failed"
 
 
 class Authority:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: dict[str, Any], token: Any = None) -> None:
         self.doc = doc
+        self.doc.setdefault("versions", {})
+        self.token = token  # what the backend's compare-and-swap compares against (bytes or a version)
 
     @classmethod
     def initial(cls) -> "Authority":
@@ -31,14 +35,14 @@ class Authority:
                     "pins": {MAIN: {}}})
 
     @classmethod
-    def loads(cls, raw: bytes) -> "Authority":
-        return cls(json.loads(raw.decode("utf-8")))
+    def loads(cls, raw: bytes, token: Any = None) -> "Authority":
+        return cls(json.loads(raw.decode("utf-8")), token)
 
     def dumps(self) -> bytes:
         return json.dumps(self.doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     def copy(self) -> "Authority":
-        return Authority(copy.deepcopy(self.doc))
+        return Authority(copy.deepcopy(self.doc), self.token)
 
     # -- views ---------------------------------------------------------------------------------------
     @property
@@ -56,6 +60,19 @@ class Authority:
     @property
     def pins(self) -> dict[str, dict[str, str]]:
         return self.doc["pins"]
+
+    @property
+    def versions(self) -> dict[str, int]:
+        return self.doc["versions"]
+
+    def version(self, store: str) -> int | None:
+        return self.versions.get(store)
+
+    def prune_versions(self) -> None:
+        """Forget the versions of stores the authority no longer derives (dropped tables, deleted forks)."""
+        live = self.derived()
+        for store in [s for s in self.versions if s not in live]:
+            del self.versions[store]
 
     def take_id(self) -> int:
         self.doc["next_id"] += 1

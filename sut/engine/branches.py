@@ -13,6 +13,7 @@ from typing import Any
 from model import errors as E
 from model.rules import MAIN
 from sut.engine.authority import Authority
+from sut.engine.core import storage_call
 from sut.engine.naming import Fork
 
 COPY_CHUNK = 16
@@ -60,6 +61,7 @@ def delete_branch(w: Any, name: str) -> None:
             raise E.BranchInUse(name)
         del a.branches[name]
         a.pins.pop(name, None)
+        a.prune_versions()
     core.fp.hit("branch_delete.before_flip")
     core.update(w.handles, flip)
     core.fp.hit("branch_delete.after_flip")
@@ -121,10 +123,12 @@ def ensure_fork(w: Any, auth: Authority, table: str, branch: str) -> Authority:
     attrs = sorted(auth.tables[table]["indexes"])
     names = [dst.data()] + [dst.index(a) for a in attrs]
     core.steps["fork.reclaim_orphan"](w, names)
+    versions = {}
     for a in [None] + attrs:
-        copy_store(w, src.data() if a is None else src.index(a), dst.data() if a is None else dst.index(a))
+        s, d = (src.data(), dst.data()) if a is None else (src.index(a), dst.index(a))
+        versions[d] = copy_store(w, auth, s, d)
     core.fp.hit("fork.before_publish")
-    return core.steps["fork.publish"](w, table, branch, src, dst)
+    return core.steps["fork.publish"](w, table, branch, src, dst, versions)
 
 
 def reclaim_orphan(w: Any, names: list[str]) -> None:
@@ -136,25 +140,33 @@ def reclaim_orphan(w: Any, names: list[str]) -> None:
             core.fp.hit("fork.after_reclaim_orphan")
 
 
-def copy_store(w: Any, src: str, dst: str) -> None:
+def copy_store(w: Any, auth: Authority, src: str, dst: str) -> int | None:
+    """Make `dst` a copy of `src` as published: a native branch on versioned stores (its version is
+    returned), a new store filled in chunks on key-value stores."""
     core = w.core
+    if core.versioned:
+        version = storage_call(f"fork {src} to {dst}", core.backend.fork, src, auth.version(src), dst)
+        core.fp.hit("fork.after_create_branch")
+        return version
     core.create_store(dst)
     core.fp.hit("fork.after_create_store")
     start = None
     while True:
-        rows = core.scan(w.handles, src, b"", start, COPY_CHUNK)
+        rows = core.scan(w.handles, auth, src, b"", start, COPY_CHUNK)
         if not rows:
-            return
+            return None
         core.write(w.handles, [(dst, k, v) for k, v in rows])
         core.fp.hit("fork.after_copy_chunk")
         start = rows[-1][0] + b"\x00"
 
 
-def publish_fork(w: Any, table: str, branch: str, src: Fork, dst: Fork) -> Authority:
+def publish_fork(w: Any, table: str, branch: str, src: Fork, dst: Fork,
+                 versions: dict[str, int | None]) -> Authority:
     def move(a: Authority) -> None:
         if a.pins.get(branch, {}).get(table) != src.id:
             raise E.Conflict(f"the pin of {table}@{branch} moved during its fork")
         a.pins[branch][table] = dst.id
+        a.versions.update({s: v for s, v in versions.items() if v is not None})
     auth = w.core.update(w.handles, move)
     w.core.fp.hit("fork.after_publish")
     return auth

@@ -3,7 +3,6 @@ enabled mutants, and the registry of workers whose handle caches must be evicted
 """
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any, Callable, Iterable
 
@@ -12,8 +11,6 @@ from model.errors import Conflict, ContractError, StorageError
 from sut.engine.authority import Authority
 from sut.engine.locks import LockTable
 from sut.engine.naming import CATALOG
-
-AUTH_KEY = b"authority"
 
 
 def storage_call(what: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -34,7 +31,7 @@ class Core:
         self.fp = failpoints
         self.steps = steps  # protocol steps, some swapped for a mutant's buggy version (sut.mutants)
         self.locks = LockTable()
-        self._auth_lock = threading.Lock()
+        self.versioned = bool(getattr(backend, "versioned", False))
         self._workers: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self.closed = False
 
@@ -49,38 +46,37 @@ class Core:
             w.handles.pop(store, None)
 
     # -- authority -----------------------------------------------------------------------------------
-    def read_authority(self, handles: dict[str, Any]) -> Authority:
-        h = self.handle(handles, CATALOG)
-        raw = storage_call("read authority", self.backend.get, h, AUTH_KEY)
+    def read_authority(self, handles: dict[str, Any] | None = None) -> Authority:
+        """A fresh read of the authority (never a cached copy: decisions are made on what is stored)."""
+        raw, token = storage_call("read authority", self.backend.auth_read)
         if raw is None:
             raise StorageError("the authority document is missing")
-        return Authority.loads(raw)
+        return Authority.loads(raw, token)
 
-    def write_authority(self, handles: dict[str, Any], new: Authority, expected_epoch: int) -> Authority:
-        """Compare-and-swap: write `new` only if the stored epoch is still `expected_epoch`."""
-        h = self.handle(handles, CATALOG)
-        with self._auth_lock:
-            raw = storage_call("read authority", self.backend.get, h, AUTH_KEY)
-            current = Authority.loads(raw).epoch if raw is not None else -1
-            if current != expected_epoch:
-                raise Conflict(f"authority moved from epoch {expected_epoch} to {current}")
-            new.doc["epoch"] = expected_epoch + 1
-            storage_call("write authority", self.backend.write, [(h, AUTH_KEY, new.dumps())])
-        return new
+    def write_authority(self, new: Authority, old: Authority) -> Authority:
+        """Compare-and-swap: store `new` only if the stored authority is still `old`."""
+        new.doc["epoch"] = old.epoch + 1
+        raw = new.dumps()
+        token = storage_call("write authority", self.backend.auth_write, raw, old.token)
+        if token is None:
+            raise Conflict(f"the authority moved past epoch {old.epoch}")
+        return Authority.loads(raw, token)
 
-    def update(self, handles: dict[str, Any], change: Callable[[Authority], Any]) -> Authority:
+    def update(self, handles: dict[str, Any] | None, change: Callable[[Authority], Any]) -> Authority:
         """Read the authority fresh, apply `change` to a copy, and write it back (compare-and-swap)."""
-        old = self.read_authority(handles)
+        old = self.read_authority()
         new = old.copy()
         change(new)
-        return self.write_authority(handles, new, old.epoch)
+        return self.write_authority(new, old)
 
     # -- stores --------------------------------------------------------------------------------------
-    def handle(self, handles: dict[str, Any], store: str) -> Any:
-        h = handles.get(store)
+    def handle(self, handles: dict[str, Any], store: str, version: int | None = None) -> Any:
+        """A worker's handle on `store` (at `version` on versioned backends), cached per worker."""
+        cache = handles.setdefault(store, {})
+        h = cache.get(version)
         if h is None:
-            h = storage_call(f"open {store}", self.backend.handle, store)
-            handles[store] = h
+            h = storage_call(f"open {store}@{version}", self.backend.handle, store, version)
+            cache[version] = h
         return h
 
     def stores(self) -> set[str]:
@@ -99,10 +95,14 @@ class Core:
         if batch:
             storage_call("write", self.backend.write, batch)
 
-    def get(self, handles: dict[str, Any], store: str, key: bytes) -> bytes | None:
-        return storage_call(f"get {store}", self.backend.get, self.handle(handles, store), key)
+    def get(self, handles: dict[str, Any], auth: Authority, store: str, key: bytes) -> bytes | None:
+        h = self.handle(handles, store, auth.version(store))
+        return storage_call(f"get {store}", self.backend.get, h, key)
 
-    def scan(self, handles: dict[str, Any], store: str, prefix: bytes = b"", start: bytes | None = None,
-             limit: int | None = None) -> list[tuple[bytes, bytes]]:
-        return storage_call(f"scan {store}", self.backend.scan, self.handle(handles, store), prefix,
-                            start, limit)
+    def scan(self, handles: dict[str, Any], auth: Authority, store: str, prefix: bytes = b"",
+             start: bytes | None = None, limit: int | None = None) -> list[tuple[bytes, bytes]]:
+        h = self.handle(handles, store, auth.version(store))
+        return storage_call(f"scan {store}", self.backend.scan, h, prefix, start, limit)
+
+    def head(self, store: str) -> int | None:
+        return storage_call(f"head {store}", self.backend.head, store)

@@ -7,6 +7,7 @@ from typing import Any
 
 from model import errors as E
 from sut.engine.authority import READY, Authority
+from sut.engine import versioned
 from sut.engine.branches import prepare_write, write_locks
 from sut.engine.codec import index_entries, key_bytes, key_str, record_bytes, record_of, value_prefix
 from sut.engine.naming import Fork
@@ -46,7 +47,7 @@ def commit(w: Any, auth: Authority, table: str, key: str, record: dict[str, Any]
     core = w.core
     fork = auth.pin(branch, table)
     kb = key_bytes(key)
-    old_raw = core.get(w.handles, fork.data(), kb)
+    old_raw = core.get(w.handles, auth, fork.data(), kb)
     old = None if old_raw is None else record_of(old_raw)
     items: list[tuple[str, bytes, bytes | None]] = [
         (fork.data(), kb, None if record is None else record_bytes(record))]
@@ -55,7 +56,7 @@ def commit(w: Any, auth: Authority, table: str, key: str, record: dict[str, Any]
         new = set(index_entries(record, key, attr))
         items += [(fork.index(attr), e, None) for e in sorted(gone - new)]
         items += [(fork.index(attr), e, b"") for e in sorted(new - gone)]
-    core.write(w.handles, items)
+    versioned.commit(w, auth, items)
 
 
 def _pinned(w: Any, table: str, branch: str) -> tuple[Authority, Fork]:
@@ -65,14 +66,14 @@ def _pinned(w: Any, table: str, branch: str) -> tuple[Authority, Fork]:
 
 
 def get(w: Any, table: str, key: str, branch: str) -> dict[str, Any] | None:
-    _auth, fork = _pinned(w, table, branch)
-    raw = w.core.get(w.handles, fork.data(), key_bytes(key))
+    auth, fork = _pinned(w, table, branch)
+    raw = w.core.get(w.handles, auth, fork.data(), key_bytes(key))
     return None if raw is None else record_of(raw)
 
 
 def scan(w: Any, table: str, branch: str) -> dict[str, dict[str, Any]]:
-    _auth, fork = _pinned(w, table, branch)
-    return {key_str(k): record_of(v) for k, v in w.core.scan(w.handles, fork.data())}
+    auth, fork = _pinned(w, table, branch)
+    return {key_str(k): record_of(v) for k, v in w.core.scan(w.handles, auth, fork.data())}
 
 
 def find(w: Any, table: str, attr: str, value: Any, branch: str) -> frozenset[str]:
@@ -85,4 +86,4 @@ def find(w: Any, table: str, attr: str, value: Any, branch: str) -> frozenset[st
     prefix = value_prefix(value)
     if prefix is None:
         return frozenset()
-    return frozenset(key_str(k[len(prefix):]) for k, _ in w.core.scan(w.handles, fork.index(attr), prefix))
+    return frozenset(key_str(k[len(prefix):]) for k, _ in w.core.scan(w.handles, auth, fork.index(attr), prefix))

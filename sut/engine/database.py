@@ -7,6 +7,7 @@ from faults.hook import Failpoints
 from model.contract import Inventory
 from sut.engine import maintenance
 from sut.engine.core import Core
+from sut.engine.sidecars import Sidecars
 from sut.engine.worker import Worker
 
 
@@ -14,6 +15,7 @@ class Database(Worker):
     def __init__(self, backend: Any, failpoints: Failpoints, steps: dict[str, Callable[..., Any]],
                  backend_name: str, path: str) -> None:
         super().__init__(Core(backend, failpoints, steps))
+        self.core.sidecars = Sidecars(path)
         self.backend_name = backend_name
         self.path = path
 

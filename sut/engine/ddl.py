@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from model import errors as E
+from sut.engine import versioned
 from sut.engine.authority import BUILDING, FAILED, READY, Authority
 from sut.engine.codec import index_entries, key_bytes, key_str, record_of
 from sut.engine.naming import Fork, parse_store
@@ -34,7 +35,8 @@ def create_table(w: Any, name: str, attrs: tuple[str, ...]) -> None:
                 made.append(store)
                 core.fp.hit("create.after_create_store")
             core.fp.hit("create.after_store")
-            core.update(w.handles, lambda a: _publish_table(a, name, fork, attrs))
+            heads = {s: core.head(s) for s in stores}
+            core.update(w.handles, lambda a: _publish_table(a, name, fork, attrs, heads))
         except Exception:
             for store in made:  # unpublished stores are discarded; what this misses, cleanup reclaims
                 try:
@@ -46,7 +48,9 @@ def create_table(w: Any, name: str, attrs: tuple[str, ...]) -> None:
         core.steps["create.unlock"](w)
 
 
-def _publish_table(a: Authority, name: str, fork: Fork, attrs: tuple[str, ...]) -> None:
+def _publish_table(a: Authority, name: str, fork: Fork, attrs: tuple[str, ...],
+                   heads: dict[str, int | None]) -> None:
+    a.versions.update({s: v for s, v in heads.items() if v is not None})
     a.tables[name] = {"id": fork.tid, "state": "live",
                       "indexes": {x: {"state": READY, "checkpoint": {}, "done": []} for x in attrs}}
     for branch in a.branches:
@@ -86,6 +90,7 @@ def complete_drop(w: Any, name: str) -> None:
     mine = [(s, parse_store(s)) for s in sorted(core.stores())]
     mine = [(s, p) for s, p in mine if p is not None and p.fork.table == name and p.fork.tid == tid]
     # Index stores, then primary stores, then the catalog rows: the fixed order of the ghost-table seed.
+    mine.sort(key=lambda sp: -sp[1].fork.bid)  # forks before the stores they were forked from
     for store, parsed in mine:
         if parsed.kind == "index":
             core.drop_store(store)
@@ -100,6 +105,7 @@ def complete_drop(w: Any, name: str) -> None:
             del a.tables[name]
             for pins in a.pins.values():
                 pins.pop(name, None)
+            a.prune_versions()
     core.update(w.handles, remove_rows)
     core.fp.hit("drop.after_catalog")
 
@@ -118,15 +124,19 @@ def create_index(w: Any, table: str, attr: str) -> None:
             if t["indexes"][attr]["state"] == READY:
                 raise E.IndexExists(f"{table}.{attr}")
         else:
-            for fork in auth.forks(table):  # stores first: a descriptor never names a missing store
-                if fork.index(attr) not in core.stores():
-                    core.create_store(fork.index(attr))
+            existing = core.stores()
+            made = [f.index(attr) for f in sorted(auth.forks(table), key=lambda f: f.bid)]
+            for store in made:  # stores first: a descriptor never names a missing store
+                if store not in existing:
+                    core.create_store(store)
             core.fp.hit("index.after_stores")
+            heads = {s: core.head(s) for s in made}
 
             def describe(a: Authority) -> None:
                 if a.live(table) is None or a.tables[table]["id"] != t["id"]:
                     raise E.NoSuchTable(table)
                 a.tables[table]["indexes"][attr] = {"state": BUILDING, "checkpoint": {}, "done": []}
+                a.versions.update({s: v for s, v in heads.items() if v is not None})
             core.update(w.handles, describe)
             core.fp.hit("index.after_descriptor")
         core.steps["backfill.run"](w, table, attr)
@@ -165,23 +175,33 @@ def backfill(w: Any, table: str, attr: str) -> None:
 def backfill_chunk(w: Any, table: str, tid: int, attr: str, fork: Fork, checkpoint: str | None) -> None:
     core = w.core
     with core.locks.write([(table, fork.branch)]):
+        auth = core.read_authority()
         start = None if checkpoint is None else key_bytes(checkpoint) + b"\x00"
-        rows = core.scan(w.handles, fork.data(), b"", start, CHUNK)
+        rows = core.scan(w.handles, auth, fork.data(), b"", start, CHUNK)
         if not rows:
             core.update(w.handles, lambda a: _fork_done(a, table, tid, attr, fork))
             return
         items = [(fork.index(attr), entry, b"") for k, v in rows
                  for entry in index_entries(record_of(v), key_str(k), attr)]
-        core.steps["backfill.write_chunk"](w, items)
-        core.fp.hit("backfill.before_checkpoint")
         last = key_str(rows[-1][0])
-        core.update(w.handles, lambda a: _checkpoint(a, table, tid, attr, fork, last))
+        core.steps["backfill.write_chunk"](w, auth, items, lambda a: _checkpoint(a, table, tid, attr, fork, last))
         core.fp.hit("backfill.after_checkpoint")
 
 
-def write_chunk(w: Any, items: list[tuple[str, bytes, bytes | None]]) -> None:
-    w.core.write(w.handles, items)
-    w.core.fp.hit("backfill.after_chunk")
+def write_chunk(w: Any, auth: Authority, items: list[tuple[str, bytes, bytes | None]],
+                checkpoint: Any) -> None:
+    """Index entries of one chunk, then the checkpoint past them. On key-value stores these are two
+    writes (the window `backfill.before_checkpoint`); on versioned stores one publish covers both."""
+    core = w.core
+    if core.versioned:
+        core.fp.hit("backfill.before_checkpoint")
+        versioned.commit(w, auth, items, checkpoint, kind="write") if items else core.update(None, checkpoint)
+        core.fp.hit("backfill.after_chunk")
+        return
+    core.write(w.handles, items)
+    core.fp.hit("backfill.after_chunk")
+    core.fp.hit("backfill.before_checkpoint")
+    core.update(None, checkpoint)
 
 
 def _index(a: Authority, table: str, tid: int | None, attr: str) -> dict[str, Any] | None:

@@ -11,23 +11,24 @@ from typing import Any
 
 from model.contract import CleanupReport, Inventory
 from sut.engine.authority import READY, Authority
-from sut.engine.core import AUTH_KEY, storage_call
-from sut.engine.naming import CATALOG, parse_store
+from sut.engine import versioned
+from sut.engine.core import storage_call
+from sut.engine.naming import parse_store
 
 
 def bootstrap(w: Any) -> None:
-    """Create the catalog and the initial authority on a fresh path (idempotent)."""
+    """Write the initial authority on a fresh path (idempotent; a racing opener's is as good)."""
     core = w.core
-    if CATALOG not in storage_call("list stores", core.backend.stores):
-        core.create_store(CATALOG)
-    h = core.handle(w.handles, CATALOG)
-    if storage_call("read authority", core.backend.get, h, AUTH_KEY) is None:
+    raw, _token = storage_call("read authority", core.backend.auth_read)
+    if raw is None:
         core.fp.hit("open.before_init")
-        storage_call("init authority", core.backend.write, [(h, AUTH_KEY, Authority.initial().dumps())])
+        storage_call("init authority", core.backend.auth_write, Authority.initial().dumps(), None)
 
 
 def recover(w: Any) -> None:
     core = w.core
+    if core.versioned:
+        versioned.recover(w)  # first: every pin == HEAD before anything else reads or writes
     auth = core.read_authority(w.handles)
     for name, t in sorted(auth.tables.items()):
         if t["state"] != "live":
@@ -46,10 +47,13 @@ def recover(w: Any) -> None:
 
 def optimize(w: Any) -> None:
     core = w.core
+    if core.versioned:
+        versioned.optimize(w)
+        return
     auth = core.read_authority(w.handles)
     for store in sorted(auth.derived()):
         core.fp.hit("optimize.before_compact")
-        storage_call(f"compact {store}", core.backend.compact, core.handle(w.handles, store))
+        storage_call(f"compact {store}", core.backend.compact, core.handle(w.handles, store))  # KV: no version
 
 
 def cleanup(w: Any) -> CleanupReport:
@@ -63,7 +67,9 @@ def cleanup(w: Any) -> CleanupReport:
             finally:
                 core.locks.ddl.release()
     reclaimed, skipped, failed = [], [], []
-    for store in sorted(core.stores() - core.read_authority(w.handles).derived()):
+    ghosts = core.stores() - core.read_authority(w.handles).derived()
+    # Children before parents: a fork can only be forked from an older branch's fork (lower id).
+    for store in sorted(ghosts, key=lambda s: (-(_bid(s)), s)):
         parsed = parse_store(store)
         if parsed is None:
             skipped.append(store)  # not a name this engine makes: never destroy what we cannot explain
@@ -103,8 +109,14 @@ def inventory(w: Any) -> Inventory:
                   "indexes": {a: {"state": d["state"], "checkpoint": dict(d["checkpoint"])}
                               for a, d in t["indexes"].items()}}
               for n, t in auth.tables.items()}
-    pins = {(b, t): (Authority.pin(auth, b, t).data(), None) for b, p in auth.pins.items() for t in p
-            if auth.live(t) is not None}
+    pins = {(b, t): (auth.pin(b, t).data(), auth.version(auth.pin(b, t).data()))
+            for b, p in auth.pins.items() for t in p if auth.live(t) is not None}
+    sidecars = tuple(storage_call("list sidecars", core.sidecars.names)) if core.versioned else ()
     return Inventory(tables=tables, branches={b: dict(d) for b, d in auth.branches.items()}, pins=pins,
-                     stores={s: None for s in core.stores()}, derived=auth.derived(),
-                     locks_held=core.locks.held())
+                     stores={s: core.head(s) for s in core.stores()}, derived=auth.derived(),
+                     versions=dict(auth.versions), sidecars=sidecars, locks_held=core.locks.held())
+
+
+def _bid(store: str) -> int:
+    parsed = parse_store(store)
+    return parsed.fork.bid if parsed is not None else -1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sut.engine import branches, data, ddl, maintenance
+from sut.engine import branches, data, ddl, maintenance, versioned
 
 STEPS: dict[str, Callable[..., Any]] = {
     "create.lock": ddl.lock_ddl,
@@ -19,4 +19,8 @@ STEPS: dict[str, Callable[..., Any]] = {
     "fork.publish": branches.publish_fork,
     "write.commit": data.commit,
     "cleanup.reclaim": maintenance.reclaim_store,
+    "recovery.resolve": versioned.resolve,
+    "recovery.restore": versioned.restore,
+    "recovery.publish": versioned.publish_recovered,
+    "optimize.publish": versioned.publish_optimized,
 }
