@@ -3,6 +3,7 @@ so a failing history prints as a runnable program (`w1.put('t', 'k', {'a': 1}, '
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,12 @@ class Op:
             values.append(kwargs.pop(p) if p in kwargs else DEFAULTS[p])
         if kwargs:
             raise TypeError(f"{name}() got unexpected {sorted(kwargs)}")
-        return cls(name, tuple(values), worker)
+        return cls(name, tuple(_frozen(v) for v in values), worker)
+
+    def __post_init__(self) -> None:
+        # The checker replays one op on every possible state: a one-shot iterator would be used up by
+        # the first, and a record the caller mutates later would change the history.
+        object.__setattr__(self, "args", tuple(_frozen(v) for v in self.args))
 
     def call(self, target: Any) -> Any:
         """Run this operation on a database or worker (anything with the contract's methods)."""
@@ -53,6 +59,14 @@ class Op:
 
     def __repr__(self) -> str:
         return f"w{self.worker}.{self.name}({', '.join(repr(a) for a in self.args)})"
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Iterator):
+        return tuple(value)
+    if type(value) is dict:
+        return dict(value)  # a copy of the same type: an OrderedDict must stay what it is (invalid)
+    return value
 
 
 def canon(name: str, answer: Any) -> Any:

@@ -24,15 +24,11 @@ MACHINES = {"lmdb": DifferentialLmdb, "rocksdb": DifferentialRocksdb, "lance": D
 
 
 def test_differential(backend: str) -> None:
-    if backend == "lance":
-        pytest.skip("the lance backend is issue 4")
     run_state_machine_as_test(MACHINES[backend])
 
 
 def test_every_rule_is_exercised(backend: str) -> None:
     """A machine whose rules never run proves nothing: count the calls of every rule in one run."""
-    if backend == "lance":
-        pytest.skip("the lance backend is issue 4")
     machine.RULE_CALLS.clear()
     run_state_machine_as_test(MACHINES[backend], settings=settings(max_examples=30, stateful_step_count=40))
     rules = {name for name in dir(machine.DifferentialMachine)

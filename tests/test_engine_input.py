@@ -6,7 +6,7 @@ import pytest
 import sut
 from model import errors as E
 from tests import strategies as S
-from tests.kv_backends import tree
+from tests.engine_helpers import tree
 
 CASES = [
     *[("create_table", (n,), E.InvalidName) for n in S.BAD_NAMES],
@@ -25,8 +25,6 @@ CASES = [
 
 @pytest.mark.parametrize("name,args,error", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_bad_input_is_refused_and_writes_nothing(backend, tmp_path, name, args, error):
-    if backend == "lance":
-        pytest.skip("the lance backend is issue 4")
     path = tmp_path / "db"
     db = sut.open_database(backend, path)
     try:

@@ -8,13 +8,11 @@ import sut
 from model import errors as E
 from sut.engine.authority import BUILDING, FAILED, READY
 from sut.engine.naming import Fork
-from tests.kv_backends import forge_authority, reopen
+from tests.engine_helpers import forge_authority, forge_rows, reopen
 
 
 @pytest.fixture
 def db(backend, tmp_path):
-    if backend == "lance":
-        pytest.skip("the lance backend is issue 4")
     box = {"db": sut.open_database(backend, tmp_path / "db")}
     yield box
     box["db"].close()
@@ -115,7 +113,7 @@ def test_orphan_fork_self_heals_and_a_live_fork_is_kept(db):
     auth = d.core.read_authority(d.handles)
     orphan = auth.own_fork("b", "t")
     d.core.create_store(orphan.data())  # what a crash after the copy, before publish, leaves
-    d.core.write(d.handles, [(orphan.data(), b"junk", b'{"x":9}')])
+    forge_rows(d, orphan.data(), [(b"junk", b'{"x":9}')])
     d.put("t", "new", {"x": 1}, branch="b")  # no wedge: self-heal
     assert d.scan("t", "b") == {"base": {"x": 1}, "new": {"x": 1}}
     assert d.find("t", "x", 9, "b") == frozenset()

@@ -10,8 +10,6 @@ from model import errors as E
 
 @pytest.fixture
 def db(backend, tmp_path):
-    if backend == "lance":
-        pytest.skip("the lance backend is issue 4")
     d = sut.open_database(backend, tmp_path / "db")
     yield d
     d.close()

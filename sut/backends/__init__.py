@@ -14,5 +14,6 @@ def open_backend(name: str, path: str) -> Any:
         from sut.backends.rocksdb import RocksBackend
         return RocksBackend(path)
     if name == "lance":
-        raise NotImplementedError("the lance backend is not built yet (issue 4)")
+        from sut.backends.lance import LanceBackend
+        return LanceBackend(path)
     raise ValueError(f"unknown backend {name!r}; choose from {BACKENDS}")

@@ -200,9 +200,16 @@ def test_a_full_observation_collapses_states_that_differ_only_in_hidden_counters
     assert len(p) == 1
 
 
-def test_storage_error_for_a_bad_name_is_a_violation():
+@pytest.mark.parametrize("exc", [E.StorageError("disk"), E.InjectedError("planned"), E.Conflict("lost race")])
+@pytest.mark.parametrize("op", [Op.make("create_table", "../x"), Op.make("put", "t", "k\x00", {}),
+                                Op.make("put", "t", "k", {"a": 1.5}), Op.make("create_branch", "a/b"),
+                                Op.make("find", "t", "a", b"1")])
+def test_an_uncertain_error_for_input_the_model_rejects_is_a_violation(op, exc):
+    p = possible(BASE)  # input rules come before any store is touched: bad input gets its typed error
     with pytest.raises(Violation):
-        possible(BASE).failed(Op.make("create_table", "../x"), E.StorageError())
+        p.failed(op, exc)
+    p.crashed(op)  # a crash is still possible (before validation), and then nothing happened
+    assert p.states == {BASE}
 
 
 # --- property: driven by a hidden "engine" that is the model itself, the true state is always possible -----

@@ -1,0 +1,60 @@
+"""Helpers shared by the engine tests: open a database in a test's own directory, and forge on-disk states
+through the engine's own primitives (never a mock): a tombstone, an orphan fork, a half-built index."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import sut
+from sut.engine.authority import Authority
+
+
+def tree(path: str) -> set[str]:
+    """Every file and directory name under `path` (relative), to prove nothing new reached the disk."""
+    out = set()
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            out.add(os.path.relpath(os.path.join(root, name), path))
+    return out
+
+
+def forge_authority(db: Any, change: Callable[[Authority], None]) -> None:
+    """Rewrite the authority as an interrupted protocol would have left it."""
+    db.core.update(db.handles, change)
+
+
+def forge_rows(db: Any, store: str, rows: list[tuple[bytes, bytes | None]]) -> None:
+    """Write rows straight into a store, bypassing the protocols (and, on Lance, any publish)."""
+    backend = db.core.backend
+    if backend.versioned:
+        backend.commit(store, backend.head(store), rows)
+    else:
+        db.core.write(db.handles, [(store, k, v) for k, v in rows])
+
+
+def reopen(db: Any, **kwargs: Any) -> Any:
+    db.close()
+    return sut.open_database(db.backend_name, db.path, **kwargs)
+
+
+class Crash(BaseException):
+    """Process death inside a call: not an `Exception`, so no engine handler can swallow it."""
+
+
+class At:
+    """A minimal fault plan: run `action` at the `hit`-th hit of failpoint `name` (issue 5 brings the
+    real FaultPlan). Records what fired, so a test can assert that its planned fault happened."""
+
+    def __init__(self, name: str, action: Callable[[], None], hit: int = 1) -> None:
+        self.name, self.action, self.hit = name, action, hit
+        self.fired = 0
+
+    def on_hit(self, name: str, n: int, failpoints: Any) -> None:
+        if name == self.name and n == self.hit:
+            self.fired += 1
+            failpoints.record(name, n, "test action")
+            self.action()
+
+
+def crash() -> None:
+    raise Crash("planned crash")
