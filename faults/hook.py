@@ -10,11 +10,11 @@ from typing import Any, Protocol
 
 
 class Plan(Protocol):
-    def on_hit(self, name: str, hit: int, failpoints: "Failpoints") -> None: ...
+    def on_hit(self, name: str, hit: int, failpoints: Failpoints) -> None: ...
 
 
 class Failpoints:
-    __slots__ = ("plan", "hits", "fired")
+    __slots__ = ("fired", "hits", "plan")
 
     def __init__(self, plan: Plan | None = None) -> None:
         self.plan = plan

@@ -9,5 +9,17 @@ from model.possible import PossibleStates, TooManyStates, Violation
 from model.state import State
 from model.step import Outcome, step
 
-__all__ = ["errors", "CleanupReport", "Database", "Inventory", "Worker", "Op", "PossibleStates",
-           "TooManyStates", "Violation", "State", "Outcome", "step"]
+__all__ = [
+           "CleanupReport",
+           "Database",
+           "Inventory",
+           "Op",
+           "Outcome",
+           "PossibleStates",
+           "State",
+           "TooManyStates",
+           "Violation",
+           "Worker",
+           "errors",
+           "step",
+]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -29,15 +29,15 @@ class FMap(Mapping[K, V], Generic[K, V]):
             self._h = hash(frozenset(self._d.items()))
         return self._h
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, FMap) and self._d == other._d
 
-    def set(self, key: K, value: V) -> "FMap[K, V]":
+    def set(self, key: K, value: V) -> FMap[K, V]:
         d = dict(self._d)
         d[key] = value
         return FMap(d)
 
-    def remove(self, key: K) -> "FMap[K, V]":
+    def remove(self, key: K) -> FMap[K, V]:
         d = dict(self._d)
         d.pop(key, None)
         return FMap(d)

@@ -39,7 +39,7 @@ class Op:
     worker: int = 0
 
     @classmethod
-    def make(cls, name: str, *args: Any, worker: int = 0, **kwargs: Any) -> "Op":
+    def make(cls, name: str, *args: Any, worker: int = 0, **kwargs: Any) -> Op:
         params = SIGNATURES[name]
         values = list(args)
         for p in params[len(args):]:

@@ -11,8 +11,9 @@ filters the set, and one full read (tables, branches, scans) collapses it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from model import errors as E
 from model.ops import Op, canon

@@ -25,7 +25,7 @@ class TableDef:
     incarnation: int = field(compare=False)
     indexes: FMap = field(default_factory=FMap)  # attr -> ready: bool
 
-    def with_index(self, attr: str, ready: bool) -> "TableDef":
+    def with_index(self, attr: str, ready: bool) -> TableDef:
         return replace(self, indexes=self.indexes.set(attr, ready))
 
 

@@ -9,8 +9,9 @@ raised `StorageError`/`Conflict` or died mid-call: the set the possible-states c
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from model import errors as E
 from model.fmap import FMap
@@ -201,8 +202,7 @@ def step(s: State, op: Op) -> tuple[State, Outcome]:
 def _building(s: State, op: Op) -> list[State]:
     """create_index interrupted after the descriptor was persisted: the index exists and is not ready."""
     table, attr = op.args[0], op.args[1]
-    s2, out = step(s, op)
-    if out.error is not None:
+    if step(s, op)[1].error is not None:
         return []
     return [replace(s, tables=s.tables.set(table, s.tables[table].with_index(attr, False)))]
 
@@ -250,5 +250,13 @@ def settled(s: State) -> State:
     return outcomes_on_restart(s)[-1]
 
 
-__all__ = ["Outcome", "step", "project", "outcomes_on_error", "outcomes_on_crash",
-           "outcomes_on_restart", "settled", "record_of"]
+__all__ = [
+    "Outcome",
+    "outcomes_on_crash",
+    "outcomes_on_error",
+    "outcomes_on_restart",
+    "project",
+    "record_of",
+    "settled",
+    "step",
+]

@@ -6,7 +6,8 @@ designs of the seeds, plus known-bug mutants that re-create each seed bug.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from faults.hook import Failpoints
 from sut.backends import BACKENDS, open_backend
@@ -28,4 +29,4 @@ def open_database(backend: str, path: str | os.PathLike[str], faults: Any = None
     return Database.open(be, failpoints, steps, backend, path)
 
 
-__all__ = ["open_database", "Database", "MUTANTS", "BACKENDS"]
+__all__ = ["BACKENDS", "MUTANTS", "Database", "open_database"]

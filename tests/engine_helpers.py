@@ -3,7 +3,8 @@ through the engine's own primitives (never a mock): a tombstone, an orphan fork,
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sut
 from sut.engine.authority import Authority

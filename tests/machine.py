@@ -12,8 +12,15 @@ from collections import Counter
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize, invariant, precondition,
-                                 rule)
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 import sut
 from model import errors as E
@@ -54,8 +61,7 @@ def any_op() -> st.SearchStrategy[tuple[str, tuple]]:
 
 
 def bad_ops() -> st.SearchStrategy[tuple[str, tuple]]:
-    n, k, r = S.bad_names, S.bad_keys, S.bad_records
-    t, b, key, rec = S.tables, S.branches, S.keys, S.records
+    n, k, r, t = S.bad_names, S.bad_keys, S.bad_records, S.tables
     return st.one_of(
         st.builds(lambda x: Op.make("create_table", x), n),
         st.builds(lambda x: Op.make("create_table", "t", indexed=[x]), n),

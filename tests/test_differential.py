@@ -1,7 +1,6 @@
 """The fault-free differential machine on every backend: the engine answers exactly as the model."""
 from __future__ import annotations
 
-import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 

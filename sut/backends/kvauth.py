@@ -39,4 +39,4 @@ class KVAuthority:
 
     def head(self, store: str) -> None:
         """Key-value stores have no versions."""
-        return None
+        return

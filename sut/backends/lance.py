@@ -30,7 +30,7 @@ FIRST = 1  # every dataset is created empty at version 1; non-main stores branch
 
 class _Snap:
     """The live rows of one store at one version, sorted by key, for gets and (prefix) scans."""
-    __slots__ = ("keys", "values", "by_key")
+    __slots__ = ("by_key", "keys", "values")
 
     def __init__(self, rows: dict[bytes, bytes]) -> None:
         self.keys = sorted(rows)
@@ -136,7 +136,7 @@ class LanceBackend:
     def handle(self, store: str, version: int | None) -> _Snap:
         table = self._open(store, version).to_table(columns=["k", "v", "dead"])
         ks, vs, dead = (table.column(c).to_pylist() for c in ("k", "v", "dead"))
-        return _Snap({k: v for k, v, d in zip(ks, vs, dead) if not d})
+        return _Snap({k: v for k, v, d in zip(ks, vs, dead, strict=True) if not d})
 
     def get(self, h: _Snap, key: bytes) -> bytes | None:
         return h.by_key.get(key)

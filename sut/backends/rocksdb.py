@@ -24,7 +24,7 @@ def _raw() -> Options:
 
 class _Store:
     """The engine's handle on one store: the column family's name and its `Rdict` for reads."""
-    __slots__ = ("name", "cf", "__weakref__")
+    __slots__ = ("__weakref__", "cf", "name")
 
     def __init__(self, name: str, cf: Rdict) -> None:
         self.name = name

@@ -30,18 +30,18 @@ class Authority:
         self.token = token  # what the backend's compare-and-swap compares against (bytes or a version)
 
     @classmethod
-    def initial(cls) -> "Authority":
+    def initial(cls) -> Authority:
         return cls({"epoch": 0, "next_id": 1, "tables": {}, "branches": {MAIN: {"id": 0, "parent": None}},
                     "pins": {MAIN: {}}})
 
     @classmethod
-    def loads(cls, raw: bytes, token: Any = None) -> "Authority":
+    def loads(cls, raw: bytes, token: Any = None) -> Authority:
         return cls(json.loads(raw.decode("utf-8")), token)
 
     def dumps(self) -> bytes:
         return json.dumps(self.doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
-    def copy(self) -> "Authority":
+    def copy(self) -> Authority:
         return Authority(copy.deepcopy(self.doc), self.token)
 
     # -- views ---------------------------------------------------------------------------------------

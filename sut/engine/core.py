@@ -4,7 +4,8 @@ enabled mutants, and the registry of workers whose handle caches must be evicted
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from faults.hook import Failpoints
 from model.errors import Conflict, ContractError, StorageError
@@ -32,7 +33,7 @@ class Core:
         self.steps = steps  # protocol steps, some swapped for a mutant's buggy version (sut.mutants)
         self.locks = LockTable()
         self.versioned = bool(getattr(backend, "versioned", False))
-        self._workers: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._workers: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closed = False
 
     # -- workers and handles -------------------------------------------------------------------------

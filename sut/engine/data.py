@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from model import errors as E
-from sut.engine.authority import READY, Authority
 from sut.engine import versioned
+from sut.engine.authority import READY, Authority
 from sut.engine.branches import prepare_write, write_locks
 from sut.engine.codec import index_entries, key_bytes, key_str, record_bytes, record_of, value_prefix
 from sut.engine.naming import Fork

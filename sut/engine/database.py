@@ -1,7 +1,8 @@
 """The database: worker 0 plus the lifecycle (open with recovery, more workers, close, abandon)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from faults.hook import Failpoints
 from model.contract import Inventory
@@ -21,7 +22,7 @@ class Database(Worker):
 
     @classmethod
     def open(cls, backend: Any, failpoints: Failpoints, steps: dict[str, Callable[..., Any]],
-             backend_name: str, path: str) -> "Database":
+             backend_name: str, path: str) -> Database:
         db = cls(backend, failpoints, steps, backend_name, path)
         try:
             maintenance.bootstrap(db)

@@ -161,7 +161,7 @@ def backfill(w: Any, table: str, attr: str) -> None:
             pending = _pending(auth, table, desc)
             if not pending:
                 core.fp.hit("backfill.before_ready")
-                core.update(w.handles, lambda a: _set_index(a, table, t["id"], attr, state=READY))
+                core.update(w.handles, lambda a, tid=t["id"]: _set_index(a, table, tid, attr, state=READY))
                 continue  # re-read: ready, or a fork appeared meanwhile and needs its own pass
             backfill_chunk(w, table, t["id"], attr, pending[0], desc["checkpoint"].get(pending[0].id))
     except Exception:

@@ -7,8 +7,8 @@ shows up as an error and in `inventory().locks_held`, never as a hang.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 from model.errors import Conflict
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from model.contract import CleanupReport, Inventory
-from sut.engine.authority import READY, Authority
 from sut.engine import versioned
+from sut.engine.authority import READY, Authority
 from sut.engine.core import storage_call
 from sut.engine.naming import parse_store
 

@@ -31,7 +31,7 @@ class Fork:
         return f"i.{self.id}.{attr}"
 
     @classmethod
-    def parse(cls, fork_id: str) -> "Fork":
+    def parse(cls, fork_id: str) -> Fork:
         table, tid, branch, bid = fork_id.split(".")
         return cls(table, int(tid), branch, int(bid))
 

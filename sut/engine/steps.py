@@ -2,7 +2,8 @@
 buggy version (sut.mutants), so no `if mutant:` is scattered through the protocols."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sut.engine import branches, data, ddl, maintenance, versioned
 

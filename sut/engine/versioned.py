@@ -9,7 +9,8 @@ On key-value backends the same call is one atomic write followed by the authorit
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from model import errors as E
 from sut.engine.authority import Authority

@@ -3,7 +3,8 @@ model's rules, in the model's order, before touching any store, then runs the pr
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from model import errors as E
 from model.contract import CleanupReport, Inventory

@@ -240,7 +240,8 @@ def test_manifest_cas_overwrite_with_read_version(tmp_path):
     u = str(tmp_path / "m")
     lance.write_dataset(kv(("authority", "0")), u)
     assert _publish(u, 1, "A").version == 2
-    with pytest.raises(CommitConflictError, match="Retryable commit conflict for version 2.*preempted by concurrent transaction Overwrite"):
+    with pytest.raises(CommitConflictError,
+                       match="Retryable commit conflict for version 2.*preempted by concurrent transaction Overwrite"):
         _publish(u, 1, "B")
     assert issubclass(CommitConflictError, OSError) and rows(lance.dataset(u)) == [("authority", "A")]
     stale = lance.dataset(u, version=1)

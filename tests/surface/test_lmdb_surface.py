@@ -54,7 +54,8 @@ def test_open_missing_and_open_twice(tmp_path):
 
 
 def test_handle_outlives_drop(tmp_path):
-    """drop(delete=True) unlists the store; ANY old handle then raises InvalidParameterError, until the slot is reused."""
+    """drop(delete=True) unlists the store; ANY old handle then raises InvalidParameterError, until the slot
+    is reused."""
     env = open_env(tmp_path)
     a, b = env.open_db(STORE), env.open_db(STORE)
     with env.begin(write=True) as txn:
@@ -113,23 +114,21 @@ def test_multi_store_write_txn_is_atomic(tmp_path):
     a, b = env.open_db(b"a"), env.open_db(b"b")
     with env.begin(write=True) as txn:
         txn.put(b"k", b"0", db=a)
-    with pytest.raises(RuntimeError):
-        with env.begin(write=True) as txn:
-            txn.put(b"k", b"1", db=a)
-            txn.put(b"k", b"1", db=b)
-            c = env.open_db(b"c", txn=txn)  # create inside the txn: pass txn= (see deadlock test)
-            txn.put(b"k", b"1", db=c)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), env.begin(write=True) as txn:
+        txn.put(b"k", b"1", db=a)
+        txn.put(b"k", b"1", db=b)
+        c = env.open_db(b"c", txn=txn)  # create inside the txn: pass txn= (see deadlock test)
+        txn.put(b"k", b"1", db=c)
+        raise RuntimeError("boom")
     with env.begin() as txn:
         assert txn.get(b"k", db=a) == b"0" and txn.get(b"k", db=b) is None
     assert list_stores(env) == [b"a", b"b"]
     with env.begin() as txn, pytest.raises(lmdb.InvalidParameterError):
         txn.get(b"k", db=c)  # handle created in an aborted txn is dead
     # Aborted drop(delete=True): name stays listed but the handle is closed; re-open_db revives it.
-    with pytest.raises(RuntimeError):
-        with env.begin(write=True) as txn:
-            txn.drop(a, delete=True)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), env.begin(write=True) as txn:
+        txn.drop(a, delete=True)
+        raise RuntimeError("boom")
     assert list_stores(env) == [b"a", b"b"]
     with env.begin() as txn, pytest.raises(lmdb.InvalidParameterError):
         txn.get(b"k", db=a)
@@ -173,10 +172,9 @@ def test_map_full_then_env_still_usable(tmp_path):
     """A too-small map_size raises MapFullError (an lmdb.Error) on put; the txn aborts, the env stays usable."""
     env = open_env(tmp_path, max_dbs=4, map_size=64 * 1024)
     d = env.open_db(b"d")
-    with pytest.raises(lmdb.MapFullError, match="MDB_MAP_FULL"):
-        with env.begin(write=True) as txn:
-            for i in range(10_000):
-                txn.put(b"%08d" % i, b"x" * 100, db=d)
+    with pytest.raises(lmdb.MapFullError, match="MDB_MAP_FULL"), env.begin(write=True) as txn:
+        for i in range(10_000):
+            txn.put(b"%08d" % i, b"x" * 100, db=d)
     assert issubclass(lmdb.MapFullError, lmdb.Error)
     with env.begin(write=True) as txn:
         txn.put(b"a", b"b", db=d)

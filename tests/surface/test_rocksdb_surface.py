@@ -4,7 +4,7 @@ import sys
 import textwrap
 
 import pytest
-from rocksdict import ColumnFamily, DbClosedError, Rdict, Options, ReadOptions, WriteBatch, WriteOptions
+from rocksdict import ColumnFamily, DbClosedError, Options, Rdict, ReadOptions, WriteBatch, WriteOptions
 
 STORE = "d.t.3@main.0"
 
@@ -138,8 +138,9 @@ def test_stale_handle_write_poisons_whole_db(tmp_path):
     assert keep.get(b"A") == b"1" and keep.get(b"B") is None  # batch PARTIALLY applied in memory
     fresh = db.create_column_family("fresh", raw())  # CF create/drop (MANIFEST) and reads still work ...
     assert keep.get(b"A") == b"1"
-    for op in (lambda: db.put(b"d", b"d"), lambda: keep.put(b"x", b"x"), lambda: stale.put(b"x", b"x"),
-               lambda: fresh.put(b"x", b"x"), lambda: db.flush()):
+    # (ruff cannot see that these run before the `del` below)
+    for op in (lambda: db.put(b"d", b"d"), lambda: keep.put(b"x", b"x"), lambda: stale.put(b"x", b"x"),  # noqa: F821
+               lambda: fresh.put(b"x", b"x"), lambda: db.flush()):  # noqa: F821
         with pytest.raises(Exception, match=msg):  # ... but every write is refused until reopen
             op()
     with pytest.raises(Exception, match=msg):
