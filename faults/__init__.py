@@ -1,5 +1,11 @@
-"""Fault injection: the failpoint hook the engine calls at every protocol step, and (later) plans, the
-catalogue, failing primitives, crash realisation and crash-point enumeration (DESIGN.md section 5)."""
-from faults.hook import Failpoints
+"""Fault injection (DESIGN.md section 5): failpoints at every protocol step, fault plans, failing
+primitives, crash realisation in process and by real process death, and crash-point enumeration.
 
-__all__ = ["Failpoints"]
+    from faults import FaultPlan, SimulatedCrash, CATALOGUE
+"""
+from faults.catalogue import CATALOGUE, REQUIRED, Failpoint, for_backend
+from faults.hook import Failpoints
+from faults.plan import FaultPlan, InjectedError, PointFault, PrimitiveFault, SimulatedCrash
+
+__all__ = ["CATALOGUE", "REQUIRED", "Failpoint", "for_backend", "Failpoints", "FaultPlan", "InjectedError",
+           "PointFault", "PrimitiveFault", "SimulatedCrash"]

@@ -5,29 +5,35 @@ Without a plan a hit costs one dict increment: the counts are the coverage count
 """
 from __future__ import annotations
 
+import random
 from collections import Counter
-from typing import Any, Protocol
-
-
-class Plan(Protocol):
-    def on_hit(self, name: str, hit: int, failpoints: Failpoints) -> None: ...
+from typing import Any
 
 
 class Failpoints:
-    __slots__ = ("fired", "hits", "plan")
+    __slots__ = ("plan", "hits", "fired", "total", "rng", "calls", "failing")
 
-    def __init__(self, plan: Plan | None = None) -> None:
+    def __init__(self, plan: Any = None) -> None:
         self.plan = plan
         self.hits: Counter[str] = Counter()
-        self.fired: list[tuple[str, int, str]] = []  # (failpoint, hit number, action) of every fault
+        self.fired: list[tuple[str, int, str]] = []  # (failpoint or primitive, hit or call number, action)
+        self.total = 0
+        self.rng = random.Random(getattr(plan, "seed", 0))
+        self.calls: Counter[Any] = Counter()   # matching primitive calls per primitive fault
+        self.failing: set[Any] = set()         # persistent primitive faults that have started
 
     def hit(self, name: str) -> None:
         self.hits[name] += 1
+        self.total += 1
         if self.plan is not None:
             self.plan.on_hit(name, self.hits[name], self)
+
+    def wrap(self, backend: Any) -> Any:
+        """The backend, wrapped so the plan's primitive faults apply to it (the plan decides)."""
+        return backend if self.plan is None else self.plan.wrap(backend, self)
 
     def record(self, name: str, hit: int, action: str) -> None:
         self.fired.append((name, hit, action))
 
     def report(self) -> dict[str, Any]:
-        return {"hits": dict(self.hits), "fired": list(self.fired)}
+        return {"plan": repr(self.plan), "hits": dict(self.hits), "fired": list(self.fired)}

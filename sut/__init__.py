@@ -16,16 +16,17 @@ from sut.mutants import MUTANTS, steps_for
 
 
 def open_database(backend: str, path: str | os.PathLike[str], faults: Any = None,
-                  mutants: Iterable[str] = ()) -> Database:
+                  mutants: Iterable[str] = (), **options: Any) -> Database:
     """Open (creating if needed) the database at `path` on `backend`, run recovery, and return worker 0.
 
-    `faults`: a fault plan (faults.FaultPlan) or None. `mutants`: names from `sut.MUTANTS`."""
+    `faults`: a fault plan (faults.FaultPlan) or None. `mutants`: names from `sut.MUTANTS`.
+    `options`: backend settings for real resource faults (`map_size=` for LMDB)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
     steps = steps_for(mutants, backend)
     failpoints = faults if isinstance(faults, Failpoints) else Failpoints(faults)
     path = os.fspath(path)
-    be = open_backend(backend, path)
+    be = failpoints.wrap(open_backend(backend, path, **options))
     return Database.open(be, failpoints, steps, backend, path)
 
 

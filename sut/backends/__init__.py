@@ -6,10 +6,10 @@ from typing import Any
 BACKENDS = ("lmdb", "rocksdb", "lance")
 
 
-def open_backend(name: str, path: str) -> Any:
+def open_backend(name: str, path: str, **options: Any) -> Any:
     if name == "lmdb":
         from sut.backends.lmdb import LmdbBackend
-        return LmdbBackend(path)
+        return LmdbBackend(path, **options)
     if name == "rocksdb":
         from sut.backends.rocksdb import RocksBackend
         return RocksBackend(path)

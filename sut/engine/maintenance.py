@@ -94,6 +94,8 @@ def reclaim_store(w: Any, store: str, lock_key: tuple[str, str]) -> str:
         if store in core.read_authority(w.handles).derived():
             return "kept"
         core.fp.hit("cleanup.before_drop")
+        if lock_key[1] != "main":
+            core.fp.hit("cleanup.before_fork_delete")
         core.drop_store(store)
         return "reclaimed"
     except Exception as e:

@@ -16,43 +16,47 @@ _SEQ = itertools.count()
 
 
 class Sidecars:
-    def __init__(self, root: str) -> None:
-        self.dir = os.path.join(root, "_sidecars")
+    """`os_module` and `open_fn` default to the real ones; tests pass pyfakefs's (FakeOsModule,
+    FakeFileOpen) to put disk-full, failing renames and torn writes under exactly these files."""
+
+    def __init__(self, root: str, os_module: Any = os, open_fn: Any = open) -> None:
+        self.os, self.open = os_module, open_fn
+        self.dir = self.os.path.join(root, "_sidecars")
 
     def write(self, intent: dict[str, Any]) -> str:
-        os.makedirs(self.dir, exist_ok=True)
+        self.os.makedirs(self.dir, exist_ok=True)
         name = f"{os.getpid()}-{next(_SEQ):08d}.json"
-        tmp = os.path.join(self.dir, name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(intent, f, sort_keys=True)
+        tmp = self.os.path.join(self.dir, name + ".tmp")
+        with self.open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(intent, sort_keys=True))
             f.flush()
-            os.fsync(f.fileno())
-        os.rename(tmp, os.path.join(self.dir, name))
+            self.os.fsync(f.fileno())
+        self.os.rename(tmp, self.os.path.join(self.dir, name))
         return name
 
     def names(self) -> list[str]:
         try:
-            return sorted(n for n in os.listdir(self.dir) if n.endswith(".json"))
+            return sorted(n for n in self.os.listdir(self.dir) if n.endswith(".json"))
         except FileNotFoundError:
             return []
 
     def read(self, name: str) -> dict[str, Any] | None:
         """The intent, or None when the file is gone (another opener finished it) or torn."""
         try:
-            with open(os.path.join(self.dir, name), encoding="utf-8") as f:
-                intent = json.load(f)
+            with self.open(self.os.path.join(self.dir, name), encoding="utf-8") as f:
+                intent = json.loads(f.read())
         except (FileNotFoundError, ValueError, UnicodeDecodeError):
             return None
         return intent if isinstance(intent, dict) and isinstance(intent.get("stores"), dict) else None
 
     def delete(self, name: str) -> None:
         try:
-            os.remove(os.path.join(self.dir, name))
+            self.os.remove(self.os.path.join(self.dir, name))
         except FileNotFoundError:
             pass  # a second opener or the writer itself got there first
 
     def sweep_temporaries(self) -> None:
         """Half-written sidecars (a crash before the rename) never reached a commit: drop them."""
-        for n in os.listdir(self.dir) if os.path.isdir(self.dir) else []:
+        for n in self.os.listdir(self.dir) if self.os.path.isdir(self.dir) else []:
             if n.endswith(".tmp"):
-                os.remove(os.path.join(self.dir, n))
+                self.os.remove(self.os.path.join(self.dir, n))

@@ -1,0 +1,103 @@
+"""Failing primitives: a wrapper around a backend's primitive interface that fails chosen calls.
+
+Each `PrimitiveFault` counts the calls that match it (primitive and target); the chosen ones raise
+`InjectedError` *before* the real call, so a failed batch or commit applied nothing (a backend's own
+failure would be just as atomic: an LMDB transaction aborts, a RocksDB batch is refused, a Lance commit
+does not land). Handles are named on the way out so a batch can be classified by the stores it touches.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from model.errors import InjectedError
+
+
+def target_of(store: str) -> str:
+    """What a store holds, by the engine's naming convention of the primitive interface."""
+    if store == "__catalog":
+        return "catalog"
+    return "index" if store.startswith("i.") else "table"
+
+
+class _Named:
+    __slots__ = ("name", "inner")
+
+    def __init__(self, name: str, inner: Any) -> None:
+        self.name, self.inner = name, inner
+
+
+class FaultyBackend:
+    def __init__(self, inner: Any, faults: Iterable[Any], fps: Any) -> None:
+        self._inner = inner
+        self._faults = tuple(faults)
+        self._fps = fps
+
+    def __getattr__(self, attr: str) -> Any:  # name, versioned, root, ...: the wrapped backend's own
+        return getattr(self._inner, attr)
+
+    def _check(self, primitive: str, targets: set[str] | list[str]) -> None:
+        """Count the calls (one per target listed: a batch lists one per entry) and fail if one fails."""
+        for i, f in enumerate(self._faults):
+            count = sum(1 for t in targets if f.target in ("any", t)) if f.primitive == primitive else 0
+            if not count:
+                continue
+            first = self._fps.calls[i] + 1
+            self._fps.calls[i] += count
+            n = self._fps.calls[i]
+            if f.fails(first, n, self._fps.rng, i in self._fps.failing):
+                if f.persistent:
+                    self._fps.failing.add(i)
+                label = f"primitive:{primitive}:{f.target}"
+                self._fps.record(label, n, "error")
+                raise InjectedError(f"injected {primitive} failure on {sorted(set(targets))} (matching call {n})")
+
+    # -- handles and reads ---------------------------------------------------------------------------
+    def handle(self, name: str, version: Any = None) -> _Named:
+        self._check("read", {target_of(name)})
+        return _Named(name, self._inner.handle(name, version))
+
+    def get(self, h: _Named, key: bytes) -> Any:
+        self._check("read", {target_of(h.name)})
+        return self._inner.get(h.inner, key)
+
+    def scan(self, h: _Named, *args: Any) -> Any:
+        self._check("read", {target_of(h.name)})
+        return self._inner.scan(h.inner, *args)
+
+    def auth_read(self) -> Any:
+        self._check("read", {"catalog"})
+        return self._inner.auth_read()
+
+    # -- writes --------------------------------------------------------------------------------------
+    def write(self, batch: list[tuple[_Named, bytes, bytes | None]]) -> None:
+        self._check("put", [target_of(h.name) for h, _k, _v in batch])  # each entry is one put
+        self._inner.write([(h.inner, k, v) for h, k, v in batch])
+
+    def commit(self, store: str, base: int, rows: Any) -> int:
+        self._check("put", [target_of(store)] * len(rows))
+        return self._inner.commit(store, base, rows)
+
+    def auth_write(self, raw: bytes, token: Any) -> Any:
+        self._check("put", {"catalog"})
+        return self._inner.auth_write(raw, token)
+
+    def create(self, name: str) -> None:
+        self._check("create", {target_of(name)})
+        self._inner.create(name)
+
+    def drop(self, name: str) -> None:
+        self._check("drop", {target_of(name)})
+        self._inner.drop(name)
+
+    def fork(self, src: str, version: int, dst: str) -> int:
+        self._check("fork", {target_of(dst)})
+        return self._inner.fork(src, version, dst)
+
+    def restore(self, store: str, version: int) -> int:
+        self._check("restore", {target_of(store)})
+        return self._inner.restore(store, version)
+
+    def compact(self, h: Any) -> Any:
+        name = h.name if isinstance(h, _Named) else h
+        self._check("compact", {target_of(name)})
+        return self._inner.compact(h.inner if isinstance(h, _Named) else h)
