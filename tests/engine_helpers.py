@@ -37,25 +37,3 @@ def reopen(db: Any, **kwargs: Any) -> Any:
     db.close()
     return sut.open_database(db.backend_name, db.path, **kwargs)
 
-
-class Crash(BaseException):
-    """Process death inside a call: not an `Exception`, so no engine handler can swallow it."""
-
-
-class At:
-    """A minimal fault plan: run `action` at the `hit`-th hit of failpoint `name` (issue 5 brings the
-    real FaultPlan). Records what fired, so a test can assert that its planned fault happened."""
-
-    def __init__(self, name: str, action: Callable[[], None], hit: int = 1) -> None:
-        self.name, self.action, self.hit = name, action, hit
-        self.fired = 0
-
-    def on_hit(self, name: str, n: int, failpoints: Any) -> None:
-        if name == self.name and n == self.hit:
-            self.fired += 1
-            failpoints.record(name, n, "test action")
-            self.action()
-
-
-def crash() -> None:
-    raise Crash("planned crash")

@@ -8,7 +8,8 @@ import pytest
 import sut
 from model import errors as E
 from sut.backends.lance import _location
-from tests.engine_helpers import At, Crash, crash, forge_rows, reopen
+from faults import FaultPlan, SimulatedCrash
+from tests.engine_helpers import forge_rows, reopen
 
 pytestmark = pytest.mark.backend_only("lance")
 
@@ -27,11 +28,10 @@ def _seeded(path):
 
 
 def _crash_in(path, failpoint, call, hit=1):
-    plan = At(failpoint, crash, hit)
-    db = sut.open_database("lance", path, faults=plan)
-    with pytest.raises(Crash):
+    db = sut.open_database("lance", path, faults=FaultPlan.crash_at(failpoint, hit))
+    with pytest.raises(SimulatedCrash):
         call(db)
-    assert plan.fired == 1, f"{failpoint} never fired"
+    assert db.fault_report()["fired"] == [(failpoint, hit, "crash")], f"{failpoint} never fired"
     db.abandon()
 
 
@@ -88,10 +88,8 @@ def test_crash_during_recovery_then_open_again(path):
     """Recovery is idempotent: a crash inside it and another open give the same converged state."""
     _seeded(path).close()
     _crash_in(path, "write.after_store_commit", lambda db: db.put("t", "k1", {"x": 5}))
-    plan = At("recovery.before_publish", crash)
-    with pytest.raises(Crash):
-        sut.open_database("lance", path, faults=plan)
-    assert plan.fired == 1
+    with pytest.raises(SimulatedCrash, match="recovery.before_publish"):
+        sut.open_database("lance", path, faults=FaultPlan.crash_at("recovery.before_publish"))
     db = sut.open_database("lance", path)
     assert db.get("t", "k1") == {"x": 1} and db.inventory().drift == {} and db.inventory().sidecars == ()
     db.close()
@@ -103,9 +101,9 @@ def test_second_opener_races_the_same_sidecar(path):
     _seeded(path).close()
     _crash_in(path, "publish.before_manifest_cas", lambda db: db.put("t", "new", {"x": 7}))
     others = []
-    plan = At("recovery.before_publish", lambda: others.append(sut.open_database("lance", path)))
+    plan = FaultPlan.callback_at("recovery.before_publish", lambda: others.append(sut.open_database("lance", path)))
     db = sut.open_database("lance", path, faults=plan)
-    assert plan.fired == 1 and len(others) == 1
+    assert db.fault_report()["fired"] == [("recovery.before_publish", 1, "callback")] and len(others) == 1
     for d in (db, others[0]):
         assert d.get("t", "new") == {"x": 7} and d.inventory().drift == {} and d.inventory().sidecars == ()
         d.close()

@@ -14,16 +14,16 @@ from sut.engine.worker import Worker
 
 class Database(Worker):
     def __init__(self, backend: Any, failpoints: Failpoints, steps: dict[str, Callable[..., Any]],
-                 backend_name: str, path: str) -> None:
+                 backend_name: str, path: str, sidecars: Sidecars | None = None) -> None:
         super().__init__(Core(backend, failpoints, steps))
-        self.core.sidecars = Sidecars(path)
+        self.core.sidecars = sidecars or Sidecars(path)
         self.backend_name = backend_name
         self.path = path
 
     @classmethod
     def open(cls, backend: Any, failpoints: Failpoints, steps: dict[str, Callable[..., Any]],
-             backend_name: str, path: str) -> Database:
-        db = cls(backend, failpoints, steps, backend_name, path)
+             backend_name: str, path: str, sidecars: Sidecars | None = None) -> Database:
+        db = cls(backend, failpoints, steps, backend_name, path, sidecars)
         try:
             maintenance.bootstrap(db)
             maintenance.recover(db)
