@@ -30,7 +30,18 @@ def create_branch(w: Any, name: str, parent: str) -> None:
     with core.locks.write([(t, parent) for t in auth.tables]):
         core.fp.hit("branch.before_publish")
         core.steps["branch.publish"](w, name, parent)
-    core.fp.hit("branch.after_publish")
+    try:
+        core.fp.hit("branch.after_publish")
+    except Exception:
+        core.update(None, lambda a: _unpublish_branch(a, name))  # roll back: all or nothing
+        raise
+
+
+def _unpublish_branch(a: Authority, name: str) -> None:
+    if name in a.branches and not a.children(name):
+        del a.branches[name]
+        a.pins.pop(name, None)
+        a.prune_versions()
 
 
 def publish_branch(w: Any, name: str, parent: str) -> None:
@@ -64,8 +75,11 @@ def delete_branch(w: Any, name: str) -> None:
         a.prune_versions()
     core.fp.hit("branch_delete.before_flip")
     core.update(w.handles, flip)
-    core.fp.hit("branch_delete.after_flip")
-    core.steps["branch_delete.reclaim"](w, name, bid)
+    try:  # the flip is the commit point: what follows is best effort, and never an error to the caller
+        core.fp.hit("branch_delete.after_flip")
+        core.steps["branch_delete.reclaim"](w, name, bid)
+    except Exception:
+        pass  # unreclaimed forks are ghosts for cleanup
 
 
 def reclaim_branch_forks(w: Any, name: str, bid: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 from typing import Any
 
 _SEQ = itertools.count()
@@ -25,7 +26,8 @@ class Sidecars:
 
     def write(self, intent: dict[str, Any]) -> str:
         self.os.makedirs(self.dir, exist_ok=True)
-        name = f"{os.getpid()}-{next(_SEQ):08d}.json"
+        # Time first, so recovery resolves sidecars in the order they were written, across processes.
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(_SEQ):08d}.json"
         tmp = self.os.path.join(self.dir, name + ".tmp")
         with self.open(tmp, "w", encoding="utf-8") as f:
             f.write(json.dumps(intent, sort_keys=True))

@@ -30,6 +30,9 @@ def commit(w: Any, auth: Authority, items: Items, change: Callable[[Authority], 
     for store, k, v in items:
         by_store[store].append((k, v))
     bases = {s: auth.version(s) for s in by_store}
+    drifted = sorted(s for s in by_store if core.head(s) != bases[s])
+    if drifted:  # an earlier write's commits are unresolved: a sidecar must only ever describe our own
+        raise E.StorageError(f"HEAD is ahead of the published version on {drifted}; the next open recovers it")
     name = storage_call("write sidecar", core.sidecars.write, {"kind": kind, "stores": bases})
     core.fp.hit("write.after_sidecar")
     try:
@@ -140,10 +143,17 @@ def optimize(w: Any) -> None:
             base = auth.version(store)
             name = storage_call("write sidecar", core.sidecars.write,
                                 {"kind": "optimize", "stores": {store: base}})
-            head = storage_call(f"compact {store}", core.backend.compact, store)
-            if head != base:
-                core.fp.hit("optimize.before_publish")
-                core.steps["optimize.publish"](w, store, base, head)
+            try:
+                head = storage_call(f"compact {store}", core.backend.compact, store)
+                if head != base:
+                    core.fp.hit("optimize.before_publish")
+                    core.steps["optimize.publish"](w, store, base, head)
+            except Exception:
+                try:  # finish or undo the compaction now, so the next write finds HEAD == pin
+                    core.steps["recovery.resolve"](w, name)
+                except Exception:
+                    pass  # the sidecar stays; the next open resolves it
+                raise
             storage_call("delete sidecar", core.sidecars.delete, name)
 
 
