@@ -1,11 +1,10 @@
 """One trial of a crash-point enumeration: run a program of contract operations on a fresh database
-under a fault plan beside the model, and after the fault (or at the end) heal and check the state:
-
-- the reopen succeeds (I9, I10) and the answers equal one possible model state (I1, I2, I3, I4);
-- after cleanup nothing is left that the authority does not derive, nothing it derives is missing,
-  every published version equals its HEAD, and no tombstone, sidecar or lock remains (I5, I7);
-- the next write to every (table, branch) succeeds (I9); a second cleanup reclaims nothing (I10).
-The verdict is "ok" or the text of the first broken invariant.
+under a fault plan beside the model, and after the fault (or at the end) heal and check the state with the
+named invariants of tests/invariants.py: the reopen succeeds and every answer equals a possible model state
+(I2, I3, I4), nothing resurrects (I6), published versions equal HEAD (I7), ready indexes equal the data
+(I8), the next write everywhere succeeds before any cleanup and no lock is held (I9), cleanup leaves
+exactly what the authority derives (I5), a second open and cleanup change nothing (I10), and everything
+has converged (I11). The verdict is "ok" or every broken invariant with its class.
 """
 from __future__ import annotations
 
@@ -18,6 +17,8 @@ from faults import FaultPlan, Failpoints, SimulatedCrash
 from model import errors as E
 from model.ops import Op
 from model.possible import PossibleStates, TooManyStates, Violation
+from tests import invariants as inv
+from tests.invariants import Check
 
 REOPEN = Op("reopen", ())
 
@@ -48,31 +49,57 @@ def observe(db: Any, model: PossibleStates) -> None:
                     run(db, model, Op("find", (t, a, v, b)))
 
 
-def heal_and_check(backend: str, path: str, model: PossibleStates) -> str:
-    db = sut.open_database(backend, path)
+def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2 atomicity") -> list[Check]:
+    """The heal phase: faults off, reopen, observe, write, cleanup, reopen again. Every check's result."""
+    checks: list[Check] = []
+    try:
+        db = sut.open_database(backend, path)
+    except Exception as e:  # noqa: BLE001
+        return [Check("I9 no wedge", False, f"reopen failed: {type(e).__name__}: {e}", inv.LIVENESS)]
     try:
         model.restarted()
-        observe(db, model)
-        inv = db.inventory()
-        problems = [f"after open, {what}: {got}" for what, got in (
-            ("missing stores", sorted(inv.missing)), ("published version != HEAD", inv.drift),
-            ("tombstones", inv.tombstones), ("sidecars", inv.sidecars)) if got]
+        try:
+            observe(db, model)  # I2 (or I3/I4: the model's history says which call it contradicts)
+            checks.append(Check(after, True))
+        except (Violation, TooManyStates) as e:
+            return checks + [Check(after, False, str(e))]
+        checks.append(inv.no_resurrection(model, db.tables(), db.branches()))
+        opened = db.inventory()
+        checks.append(inv.manifest_tracks_head(opened))
         state = model.only()
-        for b in sorted(state.branches):  # no wedge: before any cleanup, every write goes through
-            for t in sorted(state.tables):
-                if isinstance(run(db, model, Op("put", (t, "probe", {"p": 1}, b))), E.ContractError):
-                    problems.append(f"the first write to ({t}, {b}) after the fault failed")
+        checks.append(inv.index_honesty(
+            {(t, a): r for t, td in state.tables.items() for a, r in td.indexes.items()},
+            {(b, t): db.scan(t, b) for b in state.branches for t in state.tables},
+            lambda t, a, v, b: _answer(db.find, t, a, v, b)))
+        probes = {(t, b): run(db, model, Op("put", (t, "probe", {"p": 1}, b)))
+                  for b in sorted(state.branches) for t in sorted(state.tables)}
+        checks.append(inv.no_wedge(probes, db.inventory().locks_held))
         db.cleanup()
-        inv = db.inventory()
-        problems += [f"after cleanup, {what}: {got}" for what, got in (
-            ("ghosts", sorted(inv.ghosts)), ("missing stores", sorted(inv.missing)),
-            ("published version != HEAD", inv.drift), ("tombstones", inv.tombstones),
-            ("locks held", inv.locks_held)) if got]
-        if db.cleanup().reclaimed:
-            problems.append("a second cleanup reclaimed something")
-        return "ok" if not problems else "; ".join(problems)
+        cleaned = db.inventory()
+        checks.append(inv.no_ghosts(cleaned))
+        db.close()
+        db = sut.open_database(backend, path)
+        checks.append(inv.idempotent_recovery(cleaned, db.inventory(), db.cleanup()))
+        checks.append(inv.converged(db.inventory()))
     finally:
         db.close()
+    return checks
+
+
+def _answer(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except E.ContractError as e:
+        return e
+
+
+def verdict(checks: list[Check]) -> str:
+    failed = [c for c in checks if not c.ok]
+    return "ok" if not failed else "; ".join(f"{c.invariant} [{c.klass}]: {c.detail}" for c in failed)
+
+
+def heal_and_check(backend: str, path: str, model: PossibleStates) -> str:
+    return verdict(heal_checks(backend, path, model))
 
 
 def trial(backend: str, root: str, program: Sequence[Op], plan: FaultPlan) -> tuple[list, str]:

@@ -1,0 +1,28 @@
+"""Every seed scenario on every backend where it applies: once with the incident's fault, then with a crash
+at each of its failpoint hits in turn (the fault staying on), every trial checked by the invariants."""
+from __future__ import annotations
+
+import pytest
+
+from faults import FaultPlan
+from faults.enumerate import enumerate_faults
+from tests.crashcheck import trial
+from tests.scenarios import SCENARIOS
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name.replace(" ", "-") for s in SCENARIOS])
+def test_seed_scenario(scenario, backend, tmp_path):
+    if backend not in scenario.backends:
+        pytest.skip(f"the steps of this incident exist only on {scenario.backends}")
+    root = str(tmp_path)
+    seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())
+    fired, verdict = trial(backend, root, scenario.program, seed_fault)
+    assert seed_fault == FaultPlan() or fired, f"the incident's fault never fired: {seed_fault}"
+    assert verdict == "ok", verdict
+
+    def crash_only(plan):
+        got, v = trial(backend, root, scenario.program, scenario.plan | plan)
+        return [f for f in got if f[2] == "crash"], v
+    result = enumerate_faults(crash_only, "crash")
+    print(f"{scenario.name} on {backend}: {result.visited} crash points")
+    assert result.visited > 0
+    assert not result.failures, [(v.k, v.fired, v.verdict) for v in result.failures][:3]
