@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 
 class Failpoints:
@@ -27,6 +28,21 @@ class Failpoints:
         self.total += 1
         if self.plan is not None:
             self.plan.on_hit(name, self.hits[name], self)
+
+    def set_plan(self, plan: Any) -> None:
+        """Arm a new plan mid-run (hit counters and what fired are kept; primitive counters restart)."""
+        self.plan = plan
+        self.calls.clear()
+        self.failing.clear()
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """No fault fires inside this block (counters untouched): for the harness's own observations."""
+        plan, self.plan = self.plan, None
+        try:
+            yield
+        finally:
+            self.plan = plan
 
     def wrap(self, backend: Any) -> Any:
         """The backend, wrapped so the plan's primitive faults apply to it (the plan decides)."""

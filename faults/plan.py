@@ -132,7 +132,7 @@ class FaultPlan:
                 p.callback()
 
     def wrap(self, backend: Any, fps: Any) -> Any:
-        if not self.primitives:
-            return backend
+        """Every database opened with a plan gets the failing-primitive wrapper, so primitive faults can
+        also be armed later in the run; a database opened without a plan pays nothing."""
         from faults.primitives import FaultyBackend
-        return FaultyBackend(backend, self.primitives, fps)
+        return FaultyBackend(backend, fps)

@@ -27,9 +27,11 @@ class _Named:
 
 
 class FaultyBackend:
-    def __init__(self, inner: Any, faults: Iterable[Any], fps: Any) -> None:
+    """The primitive faults are read from the database's current plan at every call, so a harness can
+    arm and disarm them mid-run (`Failpoints.set_plan`)."""
+
+    def __init__(self, inner: Any, fps: Any) -> None:
         self._inner = inner
-        self._faults = tuple(faults)
         self._fps = fps
 
     def __getattr__(self, attr: str) -> Any:  # name, versioned, root, ...: the wrapped backend's own
@@ -37,7 +39,8 @@ class FaultyBackend:
 
     def _check(self, primitive: str, targets: set[str] | list[str]) -> None:
         """Count the calls (one per target listed: a batch lists one per entry) and fail if one fails."""
-        for i, f in enumerate(self._faults):
+        faults: Iterable[Any] = self._fps.plan.primitives if self._fps.plan is not None else ()
+        for i, f in enumerate(faults):
             count = sum(1 for t in targets if f.target in ("any", t)) if f.primitive == primitive else 0
             if not count:
                 continue

@@ -37,6 +37,7 @@ def counted(fn: Any) -> Any:
         return fn(self, *args, **kwargs)
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -97,7 +98,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     @initialize(target=tables, indexed=st.lists(S.attrs, max_size=2, unique=True))
     def open(self, indexed: list[str]) -> str:
         """Open a fresh database with one table, so most programs start with something to write to."""
-        self.db = sut.open_database(self.backend, self.dir)
+        self.db = self.open_db()
         self.workers = [self.db]
         self.op("create_table", "t", tuple(indexed))
         return "t"
@@ -105,6 +106,9 @@ class DifferentialMachine(RuleBasedStateMachine):
     @initialize(target=branches)
     def main_branch(self) -> str:
         return "main"
+
+    def open_db(self) -> Any:
+        return sut.open_database(self.backend, self.dir)
 
     def teardown(self) -> None:
         if self.db is not None:
@@ -209,7 +213,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     def reopen(self) -> None:
         """Orderly close and open: recovery runs, every answer must stay the same."""
         self.db.close()
-        self.db = sut.open_database(self.backend, self.dir)
+        self.db = self.open_db()
         self.workers = [self.db]
         self.model.restarted()
 

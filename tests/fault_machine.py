@@ -1,0 +1,240 @@
+"""The model-vs-engine machine under faults: the differential machine's rules, plus a crash or an injected
+error inside an operation at a failpoint of that operation (drawn from the catalogue), failing primitives
+armed and disarmed, restarts (process death and reopen, also with a crash inside recovery), and a heal
+phase at the end of every program (faults off, reopen, cleanup: every invariant of tests/invariants.py).
+
+Calls that crash or raise unexpectedly are indeterminate and fork the possible states; unexpected
+(non-contract) exceptions are also recorded and fail the run, so an engine bug cannot hide as "info".
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import invariant, precondition, rule
+
+import sut
+from faults import CATALOGUE, FaultPlan, Failpoints, PointFault, SimulatedCrash
+from faults.plan import PRIMITIVES, TARGETS
+from model import errors as E
+from model.ops import Op
+from tests import strategies as S
+from tests.crashcheck import heal_checks, observe, verdict
+from tests.machine import DifferentialMachine, bad_ops, counted
+
+ALIASES = {"delete": "put"}  # a delete takes the steps of a put
+FAULTABLE = ("put", "delete", "drop_table", "create_table", "create_index", "create_branch", "delete_branch",
+             "optimize", "cleanup")
+TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps, reopens
+
+
+def failpoints_for(backend: str, op_name: str) -> list[str]:
+    key = ALIASES.get(op_name, op_name)
+    return sorted(n for n, fp in CATALOGUE.items() if fp.operation == key and backend in fp.backends)
+
+
+class FaultMachine(DifferentialMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fps = Failpoints(FaultPlan())
+        self.primitives: FaultPlan | None = None
+        self.unexpected: list[str] = []
+        self.recovery_crash: str | None = None
+
+    def open_db(self) -> Any:
+        """Open with the armed faults; an open that fails under them (a failing disk) is retried with
+        faults off, as an operator would after fixing the disk. The failed open itself released all."""
+        try:
+            return sut.open_database(self.backend, self.dir, faults=self.fps)
+        except E.StorageError:
+            TOTALS["failed opens"] += 1
+            self.fps.set_plan(FaultPlan())
+            self.primitives = None
+            self.model.restarted()  # the failed open may have recovered part of what was pending
+            return sut.open_database(self.backend, self.dir, faults=self.fps)
+
+    # -- one operation, any outcome -----------------------------------------------------------------
+    def run(self, op: Op) -> Any:
+        TOTALS["steps"] += 1
+        target = self.workers[op.worker % len(self.workers)]
+        try:
+            answer = op.call(target)
+        except SimulatedCrash:
+            self.model.crashed(op)
+            self._restart_after_death()
+            return None
+        except E.ContractError as e:
+            self.model.failed(op, e)  # StorageError and Conflict fork; the others filter
+            return e
+        except Exception as e:  # noqa: BLE001 - indeterminate, and recorded: it fails the run
+            self.unexpected.append(f"{op!r} raised {type(e).__name__}: {e}")
+            self.model.crashed(op, "raised unexpectedly")
+            return e
+        self.model.ok(op, answer)
+        return answer
+
+    def _restart_after_death(self) -> None:
+        """Process death: nothing of the dead process survives, its faults included; reopen from disk.
+        If the step planned it, the first reopen crashes inside recovery (while there is work pending)."""
+        self.db.abandon()
+        self.fps.set_plan(FaultPlan())
+        self.primitives = None
+        point, self.recovery_crash = self.recovery_crash, None
+        if point is not None:
+            TOTALS["planned"] += 1
+            try:
+                sut.open_database(self.backend, self.dir, faults=FaultPlan.crash_at(point)).close()
+            except SimulatedCrash:
+                TOTALS["fired"] += 1
+            self.model.restarted()
+        self.db = self.open_db()
+        self.workers = [self.db]
+        self.model.restarted()
+        TOTALS["reopens"] += 1
+        with self.fps.suspended():
+            inv = self.db.inventory()
+        assert not inv.drift, f"I7: after open, published versions != HEAD: {inv.drift}"
+        assert not inv.missing, f"I5: after open, derived stores missing: {sorted(inv.missing)}"
+
+    def _arm(self, plan: FaultPlan) -> int:
+        TOTALS["planned"] += 1
+        self.fps.set_plan(plan | (self.primitives or FaultPlan()))
+        return len(self.fps.fired)
+
+    def _fired_since(self, mark: int) -> None:
+        if len(self.fps.fired) > mark:
+            TOTALS["fired"] += 1
+
+    # -- fault rules --------------------------------------------------------------------------------
+    @rule(w=S.workers, kind=st.sampled_from(FAULTABLE), table=DifferentialMachine.tables,
+          branch=DifferentialMachine.branches, key=S.keys, record=S.records, attr=S.attrs,
+          name=S.new_branches, which=st.integers(0, 40), action=st.sampled_from(["crash", "error"]),
+          then_in_recovery=st.booleans())
+    @counted
+    def fault_in(self, w: int, kind: str, table: str, branch: str, key: str, record: dict[str, Any],
+                 attr: str, name: str, which: int, action: str, then_in_recovery: bool) -> None:
+        """Run one operation on existing names with a crash or an injected error at one of its failpoints;
+        after a crash, optionally crash again inside the recovery of the reopen."""
+        args = {"put": (table, key, record, branch), "delete": (table, key, branch), "drop_table": (table,),
+                "create_table": (name if table in self._live_tables() else table, (attr,)),
+                "create_index": (table, attr), "create_branch": (name, branch),
+                "delete_branch": (name if branch == "main" else branch,),
+                "optimize": (), "cleanup": ()}[kind]
+        names = failpoints_for(self.backend, kind)
+        reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
+        point = (reached if reached and which % 3 else names)[which % len(reached if reached and which % 3
+                                                                          else names)]
+        mark = self._arm(FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),)))
+        if then_in_recovery and action == "crash":
+            recovery = failpoints_for(self.backend, "open")
+            self.recovery_crash = recovery[which % len(recovery)]
+        self.run(Op(kind, args, w % len(self.workers)))
+        self.recovery_crash = None
+        self._fired_since(mark)
+        if self.db is not None:
+            self.fps.set_plan(self.primitives or FaultPlan())
+
+    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
+          name=S.new_branches, key=S.keys, record=S.records, which=st.integers(0, 40),
+          action=st.sampled_from(["crash", "error"]), then_in_recovery=st.booleans())
+    @counted
+    def fault_in_first_write(self, w: int, parent: str, table: str, name: str, key: str,
+                             record: dict[str, Any], which: int, action: str, then_in_recovery: bool) -> None:
+        """A new branch and its first write to a table, faulted at a step of that write: the fork-to-publish
+        gap of the Omnigraph seeds is reachable by construction (a new branch has forked nothing)."""
+        self.op("create_branch", name, parent, w=w)
+        self.fault_in.__wrapped__(self, w, "put", table, name, key, record, "a", name, which, action,
+                                  then_in_recovery)
+
+    @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
+          action=st.sampled_from(["crash", "error"]), then_in_recovery=st.booleans())
+    @counted
+    def fault_in_backfill(self, w: int, table: str, attr: str, which: int, action: str,
+                          then_in_recovery: bool) -> None:
+        """Rows first, then an index over them, faulted at a step of its backfill (HarperDB #529)."""
+        for i in range(10):
+            self.op("put", table, f"r{i}", {attr: i % 3}, "main", w=w)
+        self.fault_in.__wrapped__(self, w, "create_index", table, "main", "k1", {}, attr, "b", which,
+                                  action, then_in_recovery)
+
+    def _live_tables(self) -> set[str]:
+        return {t for s in self.model.states for t in s.tables}
+
+    @rule(primitive=st.sampled_from(PRIMITIVES), holding=st.sampled_from(TARGETS),
+          every=st.integers(1, 6), persistent=st.booleans())
+    @precondition(lambda self: self.primitives is None)
+    @counted
+    def arm_primitives(self, primitive: str, holding: str, every: int, persistent: bool) -> None:
+        """From now on, fail every nth call of a primitive on the stores holding tables/indexes/catalog."""
+        self.primitives = FaultPlan.fail_primitive(primitive, holding, every=every, persistent=persistent)
+        self.fps.set_plan(self.primitives)
+        self.armed_at = len(self.fps.fired)
+        TOTALS["planned"] += 1
+
+    @rule()
+    @precondition(lambda self: self.primitives is not None)
+    @counted
+    def disarm_primitives(self) -> None:
+        self._fired_since(self.armed_at)
+        self.primitives = None
+        self.fps.set_plan(FaultPlan())
+
+    @rule()
+    @counted
+    def restart(self) -> None:
+        """Process death between calls: abandon and reopen."""
+        self._restart_after_death()
+
+    @rule()
+    @counted
+    def heal(self) -> None:
+        """Faults off, reopen, cleanup: every invariant must hold, then the program goes on."""
+        self._heal()
+
+    def _heal(self) -> None:
+        self.fps.set_plan(FaultPlan())
+        self.primitives = None
+        self.db.close()
+        self.db = None
+        checks = heal_checks(self.backend, self.dir, self.model)
+        TOTALS["invariant checks"] += len(checks)
+        assert all(checks), verdict(checks)
+        self.db = self.open_db()
+        self.workers = [self.db]
+
+    # -- invariants and the end of a program ---------------------------------------------------------
+    def cleanup(self, w: int) -> None:  # faults may leave ghosts that only a fault-free cleanup reclaims
+        self.op("cleanup", w=w)
+
+    cleanup = rule(w=S.workers)(counted(cleanup))  # type: ignore[assignment]
+
+    def bad_input(self, w: int, op: tuple[str, tuple]) -> None:
+        with self.fps.suspended():  # input rules come before any store: no fault can be reached
+            super().bad_input.__wrapped__(self, w, op)  # type: ignore[attr-defined]
+
+    bad_input = rule(w=S.workers, op=bad_ops())(counted(bad_input))  # type: ignore[assignment]
+
+    @invariant()
+    def observable_state_matches(self) -> None:
+        if self.db is not None:
+            with self.fps.suspended():  # the harness looks; faults are for the operations under test
+                observe(self.db, self.model)
+
+    @invariant()
+    def authority_matches_disk(self) -> None:
+        if self.db is not None:
+            with self.fps.suspended():
+                inv = self.db.inventory()
+            assert not inv.missing, f"I5: the authority references missing stores {sorted(inv.missing)}"
+            assert not inv.locks_held, f"I9: locks held between calls: {inv.locks_held}"
+
+    def teardown(self) -> None:
+        if self.primitives is not None:
+            self._fired_since(self.armed_at)
+        try:
+            assert not self.unexpected, f"unexpected exceptions (engine bugs): {self.unexpected}"
+            if self.db is not None:
+                self._heal()
+        finally:
+            super().teardown()
