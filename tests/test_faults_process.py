@@ -30,3 +30,24 @@ def test_sigkill_at_a_failpoint_then_reopen(backend, tmp_path, failpoint, hit):
     in_flight = LIFECYCLE[len(child.acknowledged)]
     model.crashed(Op(in_flight.name, in_flight.args))
     assert heal_and_check(backend, path, model) == "ok"
+
+
+@pytest.mark.stress
+def test_sigkill_at_every_failpoint_hit_of_the_lifecycle(backend, tmp_path):
+    """The nightly version: a real SIGKILL at hit 1, 2, 3, ... of any failpoint until the lifecycle runs
+    to the end, each death followed by a reopen and the full heal check."""
+    ops = [(op.name, op.args) for op in LIFECYCLE]
+    k = 0
+    while True:
+        k += 1
+        path = str(tmp_path / f"k{k}")
+        child = run_child(backend, path, ops, ("*", k))
+        if not child.killed:
+            assert child.returncode == 0, child.stderr[-2000:]
+            break
+        model = PossibleStates()
+        for op in LIFECYCLE[:len(child.acknowledged)]:
+            model.ok(op, None)
+        model.crashed(LIFECYCLE[len(child.acknowledged)])
+        assert heal_and_check(backend, path, model) == "ok", f"SIGKILL at hit {k}"
+    assert k > 10
