@@ -71,14 +71,30 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
             {(t, a): r for t, td in state.tables.items() for a, r in td.indexes.items()},
             {(b, t): db.scan(t, b) for b in state.branches for t in state.tables},
             lambda t, a, v, b: _answer(db.find, t, a, v, b)))
-        probes = {(t, b): run(db, model, Op("put", (t, "probe", {"p": 1}, b)))
-                  for b in sorted(state.branches) for t in sorted(state.tables)}
-        checks.append(inv.no_wedge(probes, db.inventory().locks_held))
+        locks = db.inventory().locks_held
+        db.close()
+        # I9 and I5 want opposite orders (write before any cleanup; cleanup before any write heals an
+        # orphan fork), so the writes go to a copy of the directory and cleanup runs on the original.
+        copy = path + ".wedge"
+        shutil.copytree(path, copy)
+        try:
+            db = sut.open_database(backend, copy)
+            probes = {(t, b): _answer(db.put, t, "probe", {"p": 1}, b)
+                      for b in sorted(state.branches) for t in sorted(state.tables)}
+            db.close()
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+        checks.append(inv.no_wedge(probes, locks))
+        db = sut.open_database(backend, path)
         db.cleanup()
         cleaned = db.inventory()
         checks.append(inv.no_ghosts(cleaned))
+        for b in sorted(state.branches):
+            for t in sorted(state.tables):
+                run(db, model, Op("put", (t, "probe", {"p": 1}, b)))
         db.close()
         db = sut.open_database(backend, path)
+        cleaned = db.inventory()
         checks.append(inv.idempotent_recovery(cleaned, db.inventory(), db.cleanup()))
         checks.append(inv.converged(db.inventory()))
     finally:
