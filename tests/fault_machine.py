@@ -227,6 +227,7 @@ class FaultMachine(DifferentialMachine):
             with self.fps.suspended():
                 inv = self.db.inventory()
             assert not inv.missing, f"I5: the authority references missing stores {sorted(inv.missing)}"
+            assert inv.sidecars or not inv.drift, f"I7: published versions != HEAD, no recovery pending: {inv.drift}"
             assert not inv.locks_held, f"I9: locks held between calls: {inv.locks_held}"
 
     def teardown(self) -> None:

@@ -249,3 +249,4 @@ class DifferentialMachine(RuleBasedStateMachine):
         assert not inv.missing, f"the authority references missing stores {sorted(inv.missing)}"
         assert not inv.locks_held, f"locks held between calls: {inv.locks_held}"
         assert not inv.tombstones, f"tombstones left by successful drops: {inv.tombstones}"
+        assert not inv.drift, f"I7: published versions != HEAD: {inv.drift}"

@@ -75,9 +75,14 @@ def delete_branch(w: Any, name: str) -> None:
         a.prune_versions()
     core.fp.hit("branch_delete.before_flip")
     core.update(w.handles, flip)
-    try:  # the flip is the commit point: what follows is best effort, and never an error to the caller
-        core.fp.hit("branch_delete.after_flip")
-        core.steps["branch_delete.reclaim"](w, name, bid)
+    core.steps["branch_delete.finish"](w, name, bid)
+
+
+def finish_branch_delete(w: Any, name: str, bid: int) -> None:
+    """The flip is the commit point: what follows is best effort, and never an error to the caller."""
+    try:
+        w.core.fp.hit("branch_delete.after_flip")
+        w.core.steps["branch_delete.reclaim"](w, name, bid)
     except Exception:
         pass  # unreclaimed forks are ghosts for cleanup
 

@@ -17,7 +17,7 @@ def _visible(auth: Authority, table: str, branch: str) -> dict[str, Any]:
     if branch not in auth.branches:
         raise E.NoSuchBranch(branch)
     t = auth.live(table)
-    if t is None:
+    if t is None or table not in auth.pins.get(branch, {}):  # no pin: nowhere to read it from
         raise E.NoSuchTable(table)
     return t
 

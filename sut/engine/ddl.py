@@ -19,18 +19,23 @@ def create_table(w: Any, name: str, attrs: tuple[str, ...]) -> None:
     core.steps["create.lock"](w)
     try:
         auth = core.read_authority(w.handles)
+        reuse = None
         if name in auth.tables:
             if auth.tables[name]["state"] == "live":
                 raise E.TableExists(name)
-            core.steps["drop.complete"](w, name)  # create over a tombstone completes the drop first
-        reserved: dict[str, int] = {}
-        core.update(w.handles, lambda a: reserved.setdefault("id", a.take_id()))
+            reuse = core.steps["create.over_tombstone"](w, name)
+        reserved: dict[str, int] = {} if reuse is None else {"id": reuse}
+        if reuse is None:
+            core.update(w.handles, lambda a: reserved.setdefault("id", a.take_id()))
         core.fp.hit("create.after_reserve")
         fork = Fork(name, reserved["id"], "main", 0)
         stores = [fork.data()] + [fork.index(a) for a in attrs]
         made: list[str] = []
+        existing = core.stores() if reuse is not None else set()
         try:
             for store in stores:
+                if store in existing:
+                    continue  # an incarnation reopened by name (only a mutant reuses one)
                 core.create_store(store)
                 made.append(store)
                 core.fp.hit("create.after_create_store")
@@ -46,6 +51,13 @@ def create_table(w: Any, name: str, attrs: tuple[str, ...]) -> None:
             raise
     finally:
         core.steps["create.unlock"](w)
+
+
+def complete_drop_before_create(w: Any, name: str) -> int | None:
+    """A same-name create over a tombstone completes the drop first; the new table is a new incarnation
+    (None: allocate a fresh id)."""
+    w.core.steps["drop.complete"](w, name)
+    return None
 
 
 def _publish_table(a: Authority, name: str, fork: Fork, attrs: tuple[str, ...],
@@ -69,15 +81,20 @@ def drop_table(w: Any, name: str) -> None:
     core = w.core
     core.steps["create.lock"](w)
     try:
-        def tombstone(a: Authority) -> None:
-            if a.live(name) is None:
-                raise E.NoSuchTable(name)
-            a.tables[name]["state"] = "dropping"  # invisible to every worker from here on
-        core.update(w.handles, tombstone)
-        core.fp.hit("drop.after_tombstone")
-        core.steps["drop.complete"](w, name)
+        core.steps["drop.run"](w, name)
     finally:
         core.steps["create.unlock"](w)
+
+
+def tombstone_then_drop(w: Any, name: str) -> None:
+    """Persist the tombstone first (the table is invisible to every worker from here on), then drop."""
+    def tombstone(a: Authority) -> None:
+        if a.live(name) is None:
+            raise E.NoSuchTable(name)
+        a.tables[name]["state"] = "dropping"
+    w.core.update(w.handles, tombstone)
+    w.core.fp.hit("drop.after_tombstone")
+    w.core.steps["drop.complete"](w, name)
 
 
 def complete_drop(w: Any, name: str) -> None:

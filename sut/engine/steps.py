@@ -10,11 +10,14 @@ from sut.engine import branches, data, ddl, maintenance, versioned
 STEPS: dict[str, Callable[..., Any]] = {
     "create.lock": ddl.lock_ddl,
     "create.unlock": ddl.unlock_ddl,
+    "create.over_tombstone": ddl.complete_drop_before_create,
+    "drop.run": ddl.tombstone_then_drop,
     "drop.complete": ddl.complete_drop,
     "backfill.run": ddl.backfill,
     "backfill.write_chunk": ddl.write_chunk,
     "branch.publish": branches.publish_branch,
     "branch_delete.reclaim": branches.reclaim_branch_forks,
+    "branch_delete.finish": branches.finish_branch_delete,
     "fork.ensure": branches.ensure_fork,
     "fork.reclaim_orphan": branches.reclaim_orphan,
     "fork.publish": branches.publish_fork,
@@ -23,5 +26,6 @@ STEPS: dict[str, Callable[..., Any]] = {
     "recovery.resolve": versioned.resolve,
     "recovery.restore": versioned.restore,
     "recovery.publish": versioned.publish_recovered,
+    "recovery.publish_rollback": versioned.publish_recovered,
     "optimize.publish": versioned.publish_optimized,
 }

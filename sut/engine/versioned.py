@@ -95,7 +95,7 @@ def resolve(w: Any, name: str) -> None:
             core.fp.hit("recovery.before_roll_back_publish")
         core.fp.hit("recovery.before_publish")
         try:
-            core.steps["recovery.publish"](w, bases, target)
+            core.steps["recovery.publish" if target is heads else "recovery.publish_rollback"](w, bases, target)
             break
         except E.Conflict:
             continue  # someone published meanwhile: re-read and decide again
@@ -126,7 +126,7 @@ def heal_drift(w: Any) -> None:
             core.fp.hit("recovery.before_drift_restore")
             head = core.steps["recovery.restore"](w, store, pinned)
             core.fp.hit("recovery.before_publish")
-            core.steps["recovery.publish"](w, {store: pinned}, {store: head})
+            core.steps["recovery.publish_rollback"](w, {store: pinned}, {store: head})
 
 
 def optimize(w: Any) -> None:
