@@ -6,6 +6,7 @@ the reproduction blob), `nightly` many examples and long programs.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -29,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # One run directory for the whole session, shared with xdist workers through the environment.
+    os.environ.setdefault("SUITE_RUN_ID", time.strftime("%Y%m%d-%H%M%S"))
     for line in (
         "backend_only(*names): run this test only on the named backends",
         "slow: takes more than a few seconds",

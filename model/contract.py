@@ -52,8 +52,10 @@ class Inventory:
 
     @property
     def drift(self) -> dict[str, tuple[Any, Any]]:
-        """Stores whose published version is not their head: store -> (published, head)."""
-        return {s: (v, self.stores.get(s)) for s, v in self.versions.items() if self.stores.get(s) != v}
+        """Derived stores whose published version is not their head: store -> (published, head). (Versions
+        kept for a tombstoned table's stores are not published for reading; the drop removes them.)"""
+        return {s: (v, self.stores.get(s)) for s, v in self.versions.items()
+                if s in self.derived and self.stores.get(s) != v}
 
     @property
     def tombstones(self) -> tuple[str, ...]:

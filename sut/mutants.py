@@ -20,7 +20,41 @@ class Mutant:
     swaps: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
-MUTANTS: dict[str, Mutant] = {}
+def _registry() -> dict[str, Mutant]:
+    from sut import buggy as B
+    all3, lance = ("lmdb", "rocksdb", "lance"), ("lance",)
+    g, i, f = ("000 ghost tables (HarperDB #1246)", "004 silent index gaps (HarperDB #529)",
+               "001-003 Omnigraph forks, publish, optimize, recovery")
+    entries = [
+        Mutant("catalog_first_drop", g, "I4 honest failure", all3, {"drop.run": B.catalog_first_drop}),
+        Mutant("no_tombstone", g, "I5 no ghosts", all3, {"drop.run": B.drop_without_tombstone}),
+        Mutant("create_lock_leak", g, "I9 no wedge", all3, {"create.unlock": B.leak_lock_on_error}),
+        Mutant("catalog_only_reconcile", g, "I6 no resurrection", all3,
+               {"create.over_tombstone": B.reopen_incarnation_by_name}),
+        Mutant("backfill_swallows_failed_puts", i, "I8 index honesty", all3,
+               {"backfill.write_chunk": B.backfill_swallowing_failed_puts}),
+        Mutant("backfill_last_put_unchecked", i, "I8 index honesty", all3,
+               {"backfill.write_chunk": B.backfill_last_put_unchecked}),
+        Mutant("no_fork_self_heal", f, "I9 no wedge", all3, {"fork.reclaim_orphan": B.no_fork_self_heal}),
+        Mutant("reclaim_only_deleted_branches", f, "I5 no ghosts", all3,
+               {"cleanup.reclaim": B.reclaim_only_deleted_branches}),
+        Mutant("reclaim_from_cached_authority", f, "I1 equivalence", all3,
+               {"cleanup.sweep": B.sweep_from_cached_authority}),
+        Mutant("reclaim_without_lock", f, "I1 equivalence", all3, {"cleanup.reclaim": B.reclaim_without_lock}),
+        Mutant("branch_delete_error_after_flip", f, "I4 honest failure", all3,
+               {"branch_delete.finish": B.branch_delete_error_after_flip}),
+        Mutant("non_atomic_branch_create", f, "I2 atomicity", all3, {"branch.publish": B.branch_row_then_pins}),
+        Mutant("optimize_without_publish", f, "I7 manifest tracks HEAD", lance,
+               {"optimize.publish": B.optimize_without_publish}),
+        Mutant("rollback_without_publish", f, "I7 manifest tracks HEAD", lance,
+               {"recovery.publish_rollback": B.rollback_without_publish}),
+        Mutant("rollforward_at_stale_version", f, "I9 no wedge", lance,
+               {"recovery.resolve": B.rollforward_at_stale_version}),
+    ]
+    return {m.name: m for m in entries}
+
+
+MUTANTS: dict[str, Mutant] = _registry()
 
 
 def steps_for(mutants: Iterable[str], backend: str) -> dict[str, Callable[..., Any]]:

@@ -15,12 +15,36 @@ from typing import Any, Sequence
 import sut
 from faults import FaultPlan, Failpoints, SimulatedCrash
 from model import errors as E
-from model.ops import Op
+from model.ops import READS, Op
 from model.possible import PossibleStates, TooManyStates, Violation
 from tests import invariants as inv
 from tests.invariants import Check
 
 REOPEN = Op("reopen", ())
+# DDL that must leave nothing behind when it reports success, whatever failed inside it (I4). (A branch
+# delete may: reclaiming its forks after the authority flip is best effort, for cleanup to finish.)
+GHOSTLESS = frozenset({"create_table", "drop_table", "create_index"})
+
+
+def run_honest(db: Any, model: PossibleStates, op: Op, fps: Failpoints, findings: list[str]) -> Any:
+    """Run one call, then check what only the moment after it shows: no lock held (I9), no published
+    version behind HEAD without a pending sidecar (I7), and for DDL that reported success no new ghost
+    stores (I4)."""
+    if op.name in READS:
+        return run(db, model, op)
+    with fps.suspended():
+        before = db.inventory().ghosts
+    answer = run(db, model, op)
+    with fps.suspended():
+        after = db.inventory()
+    if after.locks_held:  # a lock kept after the call returned (or failed) blocks the next one forever
+        findings.append(f"I9 no wedge [liveness]: {op!r} left locks held: {after.locks_held}")
+    if after.drift and not after.sidecars:
+        findings.append(f"I7 manifest tracks HEAD [correctness]: after {op!r}, no recovery pending: {after.drift}")
+    left = after.ghosts - before
+    if left and op.name in GHOSTLESS and not isinstance(answer, E.ContractError):
+        findings.append(f"I4 honest failure [correctness]: {op!r} reported success but left {sorted(left)}")
+    return answer
 
 
 def run(db: Any, model: PossibleStates, op: Op) -> Any:
@@ -33,43 +57,64 @@ def run(db: Any, model: PossibleStates, op: Op) -> Any:
     return answer
 
 
+def look(db: Any, model: PossibleStates, op: Op) -> Any:
+    """A read by the harness, with no fault active: it may not fail for a storage reason (the authority
+    would then reference something that cannot be read)."""
+    answer = run(db, model, op)
+    if isinstance(answer, (E.StorageError, E.Conflict)):
+        raise AssertionError(f"I5 no ghosts: {op!r} failed with no fault active: {answer!r}")
+    return answer
+
+
 def observe(db: Any, model: PossibleStates) -> None:
     """Read everything observable, so the possible states collapse to what the engine shows."""
-    run(db, model, Op("tables", ()))
-    run(db, model, Op("branches", ()))
+    look(db, model, Op("tables", ()))
+    look(db, model, Op("branches", ()))
     tables = sorted({t for s in model.states for t in s.tables})
     branches = sorted({b for s in model.states for b in s.branches})
     for b in branches:
         for t in tables:
-            rows = run(db, model, Op("scan", (t, b)))
+            rows = look(db, model, Op("scan", (t, b)))
             attrs = sorted({a for s in model.states if t in s.tables for a in s.tables[t].indexes})
             values = {v for r in (rows.values() if isinstance(rows, dict) else ()) for v in r.values()}
             for a in attrs:
                 for v in sorted(values - {None}, key=repr)[:3] or [1]:
-                    run(db, model, Op("find", (t, a, v, b)))
+                    look(db, model, Op("find", (t, a, v, b)))
 
 
-def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2 atomicity") -> list[Check]:
-    """The heal phase: faults off, reopen, observe, write, cleanup, reopen again. Every check's result."""
+def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2 atomicity",
+                mutants: tuple[str, ...] = (), race_opener: bool = False) -> list[Check]:
+    """The heal phase: faults off, reopen, observe, write, cleanup, reopen again. Every check's result.
+    `race_opener`: a second opener runs its own recovery in the middle of the first one's (seed 003)."""
     checks: list[Check] = []
+    opened = []
+
+    def second() -> None:
+        opened.append(sut.open_database(backend, path, mutants=mutants))
     try:
-        db = sut.open_database(backend, path)
+        plan = FaultPlan.callback_at("recovery.before_publish", second) if race_opener else None
+        db = sut.open_database(backend, path, faults=plan, mutants=mutants)
     except Exception as e:  # noqa: BLE001
         return [Check("I9 no wedge", False, f"reopen failed: {type(e).__name__}: {e}", inv.LIVENESS)]
+    finally:
+        for other in opened:
+            other.close()
     try:
         model.restarted()
         try:
-            observe(db, model)  # I2 (or I3/I4: the model's history says which call it contradicts)
+            observe(db, model)  # I1-I4: the model's history says which call the answer contradicts
             checks.append(Check(after, True))
-        except (Violation, TooManyStates) as e:
-            return checks + [Check(after, False, str(e))]
+        except Violation as e:
+            return checks + [Check(inv.violated(e.history), False, str(e))]
+        except TooManyStates as e:
+            return checks + [Check("possible states", False, str(e), inv.HARNESS)]
         checks.append(inv.no_resurrection(model, db.tables(), db.branches()))
         opened = db.inventory()
         checks.append(inv.manifest_tracks_head(opened))
         state = model.only()
         checks.append(inv.index_honesty(
             {(t, a): r for t, td in state.tables.items() for a, r in td.indexes.items()},
-            {(b, t): db.scan(t, b) for b in state.branches for t in state.tables},
+            {(b, t): _answer(db.scan, t, b) for b in state.branches for t in state.tables},
             lambda t, a, v, b: _answer(db.find, t, a, v, b)))
         locks = db.inventory().locks_held
         db.close()
@@ -78,14 +123,14 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
         copy = path + ".wedge"
         shutil.copytree(path, copy)
         try:
-            db = sut.open_database(backend, copy)
+            db = sut.open_database(backend, copy, mutants=mutants)
             probes = {(t, b): _answer(db.put, t, "probe", {"p": 1}, b)
                       for b in sorted(state.branches) for t in sorted(state.tables)}
             db.close()
         finally:
             shutil.rmtree(copy, ignore_errors=True)
         checks.append(inv.no_wedge(probes, locks))
-        db = sut.open_database(backend, path)
+        db = sut.open_database(backend, path, mutants=mutants)
         db.cleanup()
         cleaned = db.inventory()
         checks.append(inv.no_ghosts(cleaned))
@@ -93,7 +138,7 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
             for t in sorted(state.tables):
                 run(db, model, Op("put", (t, "probe", {"p": 1}, b)))
         db.close()
-        db = sut.open_database(backend, path)
+        db = sut.open_database(backend, path, mutants=mutants)
         cleaned = db.inventory()
         checks.append(inv.idempotent_recovery(cleaned, db.inventory(), db.cleanup()))
         checks.append(inv.converged(db.inventory()))
@@ -114,29 +159,52 @@ def verdict(checks: list[Check]) -> str:
     return "ok" if not failed else "; ".join(f"{c.invariant} [{c.klass}]: {c.detail}" for c in failed)
 
 
-def heal_and_check(backend: str, path: str, model: PossibleStates) -> str:
-    return verdict(heal_checks(backend, path, model))
+def heal_and_check(backend: str, path: str, model: PossibleStates, **kwargs: Any) -> str:
+    return verdict(heal_checks(backend, path, model, **kwargs))
 
 
-def trial(backend: str, root: str, program: Sequence[Op], plan: FaultPlan) -> tuple[list, str]:
-    """Run `program` under `plan` in a fresh directory; return (what fired, verdict)."""
+def trial(backend: str, root: str, program: Sequence[Op], plan: FaultPlan, mutants: tuple[str, ...] = (),
+          during: tuple[str, Op] | None = None, race_opener: bool = False) -> tuple[list, str]:
+    """Run `program` under `plan` in a fresh directory; return (what fired, verdict). `during`: run that
+    operation on another worker at the first hit of that failpoint (an interleaving)."""
+    if during is not None:
+        point, other_op = during
+        others: list[Any] = []
+
+        def interleaved() -> None:
+            if others:
+                try:
+                    other_op.call(others[0])
+                except E.ContractError:
+                    pass
+        plan = plan | FaultPlan.callback_at(point, interleaved)
     path = os.path.join(root, f"trial-{abs(hash(repr(plan))) % 10**12}")
     shutil.rmtree(path, ignore_errors=True)
     fps = Failpoints(plan)  # one counter across every open of the run
     model = PossibleStates()
     op = None
     db = None
+    findings: list[str] = []
     try:
-        db = sut.open_database(backend, path, faults=fps)
+        db = sut.open_database(backend, path, faults=fps, mutants=mutants)
+        if during is not None:
+            others.append(db.worker())
         for op in program:
             if op is REOPEN or op.name == "reopen":
                 db.close()
                 db = None
-                db = sut.open_database(backend, path, faults=fps)
+                db = sut.open_database(backend, path, faults=fps, mutants=mutants)
                 model.restarted()
             else:
-                run(db, model, op)
+                run_honest(db, model, op, fps, findings)
+                if findings:
+                    break
     except E.StorageError:  # an injected error inside open: it abandoned itself; heal from disk
+        db = None
+    except (Violation, TooManyStates, AssertionError) as e:  # the engine contradicted the model mid-run
+        findings.append(f"{type(e).__name__}: {e}")
+        if db is not None:
+            db.abandon()
         db = None
     except SimulatedCrash:
         if db is not None:
@@ -144,9 +212,11 @@ def trial(backend: str, root: str, program: Sequence[Op], plan: FaultPlan) -> tu
         if op is not None and op.name != "reopen":
             model.crashed(op)
     else:
-        db.close()
+        if db is not None:
+            db.close()
     try:
-        verdict = heal_and_check(backend, path, model)
+        verdict = "; ".join(findings) if findings else heal_and_check(backend, path, model, mutants=mutants,
+                                                                         race_opener=race_opener)
     except (Violation, TooManyStates, E.ContractError, AssertionError) as e:
         verdict = f"{type(e).__name__}: {e}"
     finally:

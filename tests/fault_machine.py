@@ -20,7 +20,7 @@ from faults.plan import PRIMITIVES, TARGETS
 from model import errors as E
 from model.ops import Op
 from tests import strategies as S
-from tests.crashcheck import heal_checks, observe, verdict
+from tests.crashcheck import GHOSTLESS, heal_checks, observe, verdict
 from tests.machine import DifferentialMachine, bad_ops, counted
 
 ALIASES = {"delete": "put"}  # a delete takes the steps of a put
@@ -35,29 +35,33 @@ def failpoints_for(backend: str, op_name: str) -> list[str]:
 
 
 class FaultMachine(DifferentialMachine):
+    mutants: tuple[str, ...] = ()  # the kill matrix runs the same machine on a mutated engine
+
     def __init__(self) -> None:
         super().__init__()
         self.fps = Failpoints(FaultPlan())
         self.primitives: FaultPlan | None = None
         self.unexpected: list[str] = []
         self.recovery_crash: str | None = None
+        self.second_opener = False
 
     def open_db(self) -> Any:
         """Open with the armed faults; an open that fails under them (a failing disk) is retried with
         faults off, as an operator would after fixing the disk. The failed open itself released all."""
         try:
-            return sut.open_database(self.backend, self.dir, faults=self.fps)
+            return sut.open_database(self.backend, self.dir, faults=self.fps, mutants=self.mutants)
         except E.StorageError:
             TOTALS["failed opens"] += 1
             self.fps.set_plan(FaultPlan())
             self.primitives = None
             self.model.restarted()  # the failed open may have recovered part of what was pending
-            return sut.open_database(self.backend, self.dir, faults=self.fps)
+            return sut.open_database(self.backend, self.dir, faults=self.fps, mutants=self.mutants)
 
     # -- one operation, any outcome -----------------------------------------------------------------
     def run(self, op: Op) -> Any:
         TOTALS["steps"] += 1
         target = self.workers[op.worker % len(self.workers)]
+        before = self._ghosts() if op.name in GHOSTLESS else None
         try:
             answer = op.call(target)
         except SimulatedCrash:
@@ -66,13 +70,23 @@ class FaultMachine(DifferentialMachine):
             return None
         except E.ContractError as e:
             self.model.failed(op, e)  # StorageError and Conflict fork; the others filter
+            if len(self.model) > 1:  # collapse at once: composite rules run several calls in a row
+                with self.fps.suspended():
+                    observe(self.db, self.model)
             return e
         except Exception as e:  # noqa: BLE001 - indeterminate, and recorded: it fails the run
             self.unexpected.append(f"{op!r} raised {type(e).__name__}: {e}")
             self.model.crashed(op, "raised unexpectedly")
             return e
         self.model.ok(op, answer)
+        if before is not None:
+            left = self._ghosts() - before
+            assert not left, f"I4 honest failure: {op!r} reported success but left {sorted(left)}"
         return answer
+
+    def _ghosts(self) -> frozenset[str]:
+        with self.fps.suspended():
+            return self.db.inventory().ghosts
 
     def _restart_after_death(self) -> None:
         """Process death: nothing of the dead process survives, its faults included; reopen from disk.
@@ -81,10 +95,27 @@ class FaultMachine(DifferentialMachine):
         self.fps.set_plan(FaultPlan())
         self.primitives = None
         point, self.recovery_crash = self.recovery_crash, None
+        if self.second_opener and self.backend == "lance":  # another process opens in mid-recovery
+            self.second_opener = False
+            TOTALS["planned"] += 1
+            others: list[Any] = []
+            plan = FaultPlan.callback_at("recovery.before_publish",
+                                         lambda: others.append(sut.open_database(self.backend, self.dir,
+                                                                                  mutants=self.mutants)))
+            try:
+                sut.open_database(self.backend, self.dir, faults=plan, mutants=self.mutants).close()
+            except E.ContractError as e:
+                raise AssertionError(f"I9 no wedge: an open racing a second opener failed: {e!r}") from e
+            finally:
+                for other in others:
+                    other.close()
+            TOTALS["fired"] += bool(others)
+            self.model.restarted()
         if point is not None:
             TOTALS["planned"] += 1
             try:
-                sut.open_database(self.backend, self.dir, faults=FaultPlan.crash_at(point)).close()
+                sut.open_database(self.backend, self.dir, faults=FaultPlan.crash_at(point),
+                                  mutants=self.mutants).close()
             except SimulatedCrash:
                 TOTALS["fired"] += 1
             self.model.restarted()
@@ -109,13 +140,16 @@ class FaultMachine(DifferentialMachine):
     # -- fault rules --------------------------------------------------------------------------------
     @rule(w=S.workers, kind=st.sampled_from(FAULTABLE), table=DifferentialMachine.tables,
           branch=DifferentialMachine.branches, key=S.keys, record=S.records, attr=S.attrs,
-          name=S.new_branches, which=st.integers(0, 40), action=st.sampled_from(["crash", "error"]),
-          then_in_recovery=st.booleans())
+          name=S.new_branches, which=st.integers(0, 40),
+          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
     @counted
     def fault_in(self, w: int, kind: str, table: str, branch: str, key: str, record: dict[str, Any],
                  attr: str, name: str, which: int, action: str, then_in_recovery: bool) -> None:
-        """Run one operation on existing names with a crash or an injected error at one of its failpoints;
-        after a crash, optionally crash again inside the recovery of the reopen."""
+        """Run one operation on existing names with a crash or an injected error at one of its failpoints,
+        or with one of its primitive calls failing; after a crash, optionally crash again in recovery."""
+        if kind == "create_branch":  # a new name if there is one: an existing one fails before any step
+            taken = {b for s in self.model.states for b in s.branches}
+            name = next((n for n in (name, "b", "c", "d") if n not in taken), name)
         args = {"put": (table, key, record, branch), "delete": (table, key, branch), "drop_table": (table,),
                 "create_table": (name if table in self._live_tables() else table, (attr,)),
                 "create_index": (table, attr), "create_branch": (name, branch),
@@ -125,10 +159,16 @@ class FaultMachine(DifferentialMachine):
         reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
         point = (reached if reached and which % 3 else names)[which % len(reached if reached and which % 3
                                                                           else names)]
-        mark = self._arm(FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),)))
+        if action == "primitive":  # one call of one primitive on one kind of store fails
+            fault = FaultPlan.fail_primitive(PRIMITIVES[which % len(PRIMITIVES)], TARGETS[which // 7 % 4],
+                                             calls=(1 + which // 28,))
+        else:
+            fault = FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),))
+        mark = self._arm(fault)
         if then_in_recovery and action == "crash":
             recovery = failpoints_for(self.backend, "open")
             self.recovery_crash = recovery[which % len(recovery)]
+            self.second_opener = which % 2 == 0
         self.run(Op(kind, args, w % len(self.workers)))
         self.recovery_crash = None
         self._fired_since(mark)
@@ -148,15 +188,70 @@ class FaultMachine(DifferentialMachine):
                                   then_in_recovery)
 
     @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error"]), then_in_recovery=st.booleans())
+          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
     @counted
     def fault_in_backfill(self, w: int, table: str, attr: str, which: int, action: str,
                           then_in_recovery: bool) -> None:
         """Rows first, then an index over them, faulted at a step of its backfill (HarperDB #529)."""
         for i in range(10):
             self.op("put", table, f"r{i}", {attr: i % 3}, "main", w=w)
-        self.fault_in.__wrapped__(self, w, "create_index", table, "main", "k1", {}, attr, "b", which,
-                                  action, then_in_recovery)
+        if action != "primitive":
+            self.fault_in.__wrapped__(self, w, "create_index", table, "main", "k1", {}, attr, "b", which,
+                                      action, then_in_recovery)
+            return
+        mark = self._arm(FaultPlan.fail_primitive("put", "index", calls=(1 + which % 10,)))  # the seed's
+        self.run(Op("create_index", (table, attr), w % len(self.workers)))
+        self._fired_since(mark)
+        if self.db is not None:
+            self.fps.set_plan(self.primitives or FaultPlan())
+
+    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
+          name=S.new_branches, key=S.keys, record=S.records, which=st.integers(0, 40),
+          what=st.sampled_from(["cleanup", "optimize"]))
+    @counted
+    def maintenance_inside_first_write(self, w: int, parent: str, table: str, name: str, key: str,
+                                       record: dict[str, Any], which: int, what: str) -> None:
+        """Another worker runs cleanup or optimize at a step of a first write on a new branch (inside its
+        fork-to-publish window, for instance): it must neither destroy nor freeze what the write makes."""
+        self.op("create_branch", name, parent, w=w)
+        other = self.db.worker()
+
+        def interleaved() -> None:
+            try:
+                getattr(other, what)()
+            except E.ContractError:
+                pass  # maintenance may refuse or fail; it must not harm the write
+        interleaved()  # a maintenance loop: before, during and after the write
+        names = failpoints_for(self.backend, "put")
+        point = names[which % len(names)]
+        mark = self._arm(FaultPlan.callback_at(point, interleaved, hit=self.fps.hits[point] + 1))
+        self.run(Op("put", (table, key, record, name), w % len(self.workers)))
+        self._fired_since(mark)
+        if self.db is not None:
+            self.fps.set_plan(self.primitives or FaultPlan())
+            interleaved()
+
+    @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
+          action=st.sampled_from(["crash", "error", "primitive"]))
+    @counted
+    def fault_in_drop_then_recreate(self, w: int, table: str, attr: str, which: int, action: str) -> None:
+        """A drop faulted at one of its steps, then a same-name create (HarperDB #1246): the new table must
+        start empty everywhere and the old one must never come back."""
+        self.op("put", table, "old", {attr: 1}, "main", w=w)
+        self.fault_in.__wrapped__(self, w, "drop_table", table, "main", "k1", {}, attr, "b", which, action,
+                                  False)
+        if self.db is not None:
+            self.op("create_table", table, (attr,), w=w)
+
+    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
+          name=S.new_branches, which=st.integers(0, 40), action=st.sampled_from(["crash", "error", "primitive"]))
+    @counted
+    def fault_in_branch_delete(self, w: int, parent: str, table: str, name: str, which: int, action: str) -> None:
+        """A new branch with a fork of its own, then its delete faulted at one of its steps."""
+        self.op("create_branch", name, parent, w=w)
+        self.op("put", table, "mine", {"a": 1}, name, w=w)
+        self.fault_in.__wrapped__(self, w, "delete_branch", table, name, "k1", {}, "a", name, which, action,
+                                  False)
 
     def _live_tables(self) -> set[str]:
         return {t for s in self.model.states for t in s.tables}
@@ -197,7 +292,7 @@ class FaultMachine(DifferentialMachine):
         self.primitives = None
         self.db.close()
         self.db = None
-        checks = heal_checks(self.backend, self.dir, self.model)
+        checks = heal_checks(self.backend, self.dir, self.model, mutants=self.mutants)
         TOTALS["invariant checks"] += len(checks)
         assert all(checks), verdict(checks)
         self.db = self.open_db()

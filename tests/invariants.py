@@ -89,6 +89,9 @@ def index_honesty(ready: Mapping[tuple[str, str], bool], scans: Mapping[tuple[st
     from model.state import State
     problems = []
     for (branch, table), rows in sorted(scans.items()):
+        if isinstance(rows, BaseException):
+            problems.append(f"scan {table}@{branch} failed: {rows!r}")
+            continue
         state = State(data=FMap({(branch, table): FMap({k: canon_record(r) for k, r in rows.items()})}))
         for (t, attr), is_ready in sorted(ready.items()):
             if t != table:
@@ -142,3 +145,16 @@ def converged(inv: Inventory) -> Check:
 INVARIANTS = ("I1 equivalence", "I2 atomicity", "I3 acknowledged is durable", "I4 honest failure",
               "I5 no ghosts", "I6 no resurrection", "I7 manifest tracks HEAD", "I8 index honesty",
               "I9 no wedge", "I10 idempotent recovery", "I11 eventual convergence")
+
+
+def violated(history: list[tuple[Any, str]]) -> str:
+    """Which of I1-I4 a possible-state violation breaks, from the calls before the contradicted one: after
+    an uncertain error it is honest failure, after a crash atomicity, after a reopen durability."""
+    reopened = False
+    for _op, what in reversed(history[:-1]):
+        if "StorageError" in what or "Conflict" in what:
+            return "I4 honest failure"
+        if "crashed" in what or "unexpectedly" in what:
+            return "I2 atomicity"
+        reopened = reopened or "reopened" in what
+    return "I3 acknowledged is durable" if reopened else "I1 equivalence"

@@ -22,6 +22,8 @@ class Scenario:
     plan: FaultPlan = FaultPlan()
     crash: str | None = None
     backends: tuple[str, ...] = ALL
+    during: tuple[str, Op] | None = None  # another worker's operation at the first hit of a failpoint
+    race_opener: bool = False             # a second opener recovers in the middle of the first's recovery
 
 
 def _rows(n: int, table: str = "t", branch: str = "main") -> tuple[Op, ...]:
@@ -83,4 +85,16 @@ SCENARIOS = (
     Scenario("interrupted roll-forward", SEEDS["fork"],
              (M("create_table", "t", indexed=("x",)),) + _rows(3) + (M("put", "t", "z", {"x": 2}),),
              crash="publish.before_manifest_cas", backends=("lance",)),
+    Scenario("two openers racing one sidecar", SEEDS["fork"],
+             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (M("put", "t", "z", {"x": 2}),),
+             crash="publish.before_manifest_cas", backends=("lance",), race_opener=True),
+    Scenario("cleanup racing a first write", SEEDS["fork"],
+             (M("create_table", "t", indexed=("x",)),) + _rows(2) + (
+                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("scan", "t", branch="b"),
+                 M("find", "t", "x", 1, branch="b")),
+             during=("fork.before_publish", M("cleanup"))),
+    Scenario("cleanup after a fork published since its last sweep", SEEDS["fork"],
+             (M("create_table", "t"),) + _rows(2) + (
+                 M("cleanup"), M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("cleanup"),
+                 M("scan", "t", branch="b"))),
 )

@@ -15,12 +15,16 @@ def test_seed_scenario(scenario, backend, tmp_path):
         pytest.skip(f"the steps of this incident exist only on {scenario.backends}")
     root = str(tmp_path)
     seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())
-    fired, verdict = trial(backend, root, scenario.program, seed_fault)
+    fired, verdict = trial(backend, root, scenario.program, seed_fault, during=scenario.during,
+                           race_opener=scenario.race_opener)
     assert seed_fault == FaultPlan() or fired, f"the incident's fault never fired: {seed_fault}"
+    if scenario.during:
+        assert (scenario.during[0], 1, "callback") in fired, "the planned interleaving never ran"
     assert verdict == "ok", verdict
 
     def crash_only(plan):
-        got, v = trial(backend, root, scenario.program, scenario.plan | plan)
+        got, v = trial(backend, root, scenario.program, scenario.plan | plan, during=scenario.during,
+                       race_opener=scenario.race_opener)
         return [f for f in got if f[2] == "crash"], v
     result = enumerate_faults(crash_only, "crash")
     print(f"{scenario.name} on {backend}: {result.visited} crash points")

@@ -66,8 +66,14 @@ def cleanup(w: Any) -> CleanupReport:
                 core.steps["drop.complete"](w, name)
             finally:
                 core.locks.ddl.release()
+    return core.steps["cleanup.sweep"](w, core.read_authority(w.handles))
+
+
+def sweep(w: Any, auth: Authority) -> CleanupReport:
+    """Reclaim every store the (freshly read) authority does not derive, one at a time."""
+    core = w.core
     reclaimed, skipped, failed = [], [], []
-    ghosts = core.stores() - core.read_authority(w.handles).derived()
+    ghosts = core.stores() - auth.derived()
     # Children before parents: a fork can only be forked from an older branch's fork (lower id).
     for store in sorted(ghosts, key=lambda s: (-(_bid(s)), s)):
         parsed = parse_store(store)

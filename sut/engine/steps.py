@@ -23,6 +23,7 @@ STEPS: dict[str, Callable[..., Any]] = {
     "fork.publish": branches.publish_fork,
     "write.commit": data.commit,
     "cleanup.reclaim": maintenance.reclaim_store,
+    "cleanup.sweep": maintenance.sweep,
     "recovery.resolve": versioned.resolve,
     "recovery.restore": versioned.restore,
     "recovery.publish": versioned.publish_recovered,

@@ -1,0 +1,192 @@
+"""The buggy versions of protocol steps that the known-bug mutants swap in (sut.mutants). Each re-creates
+one bug class of the seeds on the real engine, in one place, so the suite can prove it catches it."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from model import errors as E
+from sut.engine import versioned
+from sut.engine.authority import Authority
+from sut.engine.ddl import CHUNK
+from sut.engine.naming import parse_store
+
+
+# --- seed 000: ghost tables -------------------------------------------------------------------------
+
+def catalog_first_drop(w: Any, name: str) -> None:
+    """Remove the catalog rows first, then drop the stores, swallowing their errors (reports success)."""
+    core = w.core
+    auth = core.read_authority()
+    if auth.live(name) is None:
+        raise E.NoSuchTable(name)
+    tid = auth.tables[name]["id"]
+
+    def remove(a: Authority) -> None:
+        del a.tables[name]
+        for pins in a.pins.values():
+            pins.pop(name, None)
+        a.prune_versions()
+    core.update(None, remove)
+    core.fp.hit("drop.after_tombstone")
+    for store in sorted(core.stores(), key=lambda s: -(parse_store(s).fork.bid if parse_store(s) else 0)):
+        parsed = parse_store(store)
+        if parsed is not None and (parsed.fork.table, parsed.fork.tid) == (name, tid):
+            try:
+                core.drop_store(store)
+            except Exception:
+                pass  # fire and forget: the bug
+
+
+def drop_without_tombstone(w: Any, name: str) -> None:
+    """Drop the stores of a live table, then remove its rows: a crash in between leaves a visible table
+    whose stores are gone."""
+    core = w.core
+    auth = core.read_authority()
+    if auth.live(name) is None:
+        raise E.NoSuchTable(name)
+    auth.tables[name]["state"] = "dropping"  # only in memory: complete_drop wants to see it
+    tid = auth.tables[name]["id"]
+    for store in sorted(core.stores(), key=lambda s: -(parse_store(s).fork.bid if parse_store(s) else 0)):
+        parsed = parse_store(store)
+        if parsed is not None and (parsed.fork.table, parsed.fork.tid) == (name, tid):
+            core.drop_store(store)
+            core.fp.hit("drop.after_index_stores" if parsed.kind == "index" else "drop.after_primary_stores")
+
+    def remove(a: Authority) -> None:
+        del a.tables[name]
+        for pins in a.pins.values():
+            pins.pop(name, None)
+        a.prune_versions()
+    core.update(None, remove)
+
+
+def leak_lock_on_error(w: Any) -> None:
+    """Release the DDL lock only when no exception is in flight: a failed create keeps it forever."""
+    if sys.exc_info()[1] is None:
+        w.core.locks.ddl.release()
+
+
+def reopen_incarnation_by_name(w: Any, name: str) -> int | None:
+    """Catalog-only reconcile: forget the tombstoned rows, keep the stores, and let the same-name create
+    reopen them by name (as LMDB reuses a named sub-database): the new table inherits the old records."""
+    auth = w.core.read_authority()
+    tid = auth.tables[name]["id"]
+
+    def forget(a: Authority) -> None:
+        del a.tables[name]
+        for pins in a.pins.values():
+            pins.pop(name, None)
+        a.prune_versions()
+    w.core.update(None, forget)
+    return tid
+
+
+# --- seed 004: silent index gaps --------------------------------------------------------------------
+
+def backfill_swallowing_failed_puts(w: Any, auth: Authority, items: list, checkpoint: Any) -> None:
+    """A failed chunk of index puts is logged and skipped; the backfill goes on and ends `ready`."""
+    try:
+        versioned.commit(w, auth, items) if items else None
+    except Exception:
+        pass
+    w.core.update(None, checkpoint)
+
+
+def backfill_last_put_unchecked(w: Any, auth: Authority, items: list, checkpoint: Any) -> None:
+    """Failures are flagged, except in the last chunk, whose rejection bypasses the error flag."""
+    from sut.engine.ddl import write_chunk
+    try:
+        write_chunk(w, auth, items, checkpoint)
+    except Exception:
+        if len(items) >= CHUNK:
+            raise
+        w.core.update(None, checkpoint)
+
+
+# --- seeds 001-003: forks, publish, optimize and recovery -------------------------------------------
+
+def no_fork_self_heal(w: Any, names: list[str]) -> None:
+    """Trust that no fork can exist yet: an orphan fork makes every later write fail ("run cleanup")."""
+
+
+def reclaim_only_deleted_branches(w: Any, store: str, lock_key: tuple[str, str]) -> str:
+    """The reconciler reclaims forks of deleted branches only: orphans of live branches stay forever."""
+    if lock_key[1] in w.core.read_authority().branches:
+        return "kept"
+    from sut.engine.maintenance import reclaim_store
+    return reclaim_store(w, store, lock_key)
+
+
+def sweep_from_cached_authority(w: Any, auth: Authority) -> Any:
+    """Sweep with the authority snapshot this worker took at its first cleanup, and decide on it too: a
+    fork published since looks unreferenced and is destroyed."""
+    from sut.engine.maintenance import sweep
+    cached = w.__dict__.setdefault("_cached_authority", auth)
+    real = w.core.read_authority
+
+    def stale(*_a: Any) -> Authority:
+        return cached
+    w.core.read_authority = stale
+    try:
+        return sweep(w, cached)
+    finally:
+        w.core.read_authority = real
+
+
+def reclaim_without_lock(w: Any, store: str, lock_key: tuple[str, str]) -> str:
+    """Decide and destroy without the store's write lock: a fork between its copy and its publish dies."""
+    if store in w.core.read_authority().derived():
+        return "kept"
+    w.core.fp.hit("cleanup.before_drop")
+    w.core.drop_store(store)
+    return "reclaimed"
+
+
+def branch_delete_error_after_flip(w: Any, name: str, bid: int) -> None:
+    """After the authority flip, a failing reclaim surfaces as the operation's error: the caller is told
+    the delete failed although the branch is gone."""
+    w.core.fp.hit("branch_delete.after_flip")
+    w.core.steps["branch_delete.reclaim"](w, name, bid)
+
+
+def branch_row_then_pins(w: Any, name: str, parent: str) -> None:
+    """Create the branch row and its pins in two authority writes: a crash between leaves a branch on which
+    no table can be read."""
+    def row(a: Authority) -> None:
+        if parent not in a.branches:
+            raise E.NoSuchBranch(parent)
+        if name in a.branches:
+            raise E.BranchExists(name)
+        a.branches[name] = {"id": a.take_id(), "parent": parent}
+        a.pins[name] = {}
+    w.core.update(None, row)
+    w.core.fp.hit("branch.after_publish")  # the row is published, its pins are not
+    w.core.update(None, lambda a: a.pins[name].update(a.pins[parent]))
+
+
+def optimize_without_publish(w: Any, store: str, base: int | None, head: int) -> None:
+    """Compaction moves HEAD; the manifest keeps the old version (omnigraph #141)."""
+
+
+def rollback_without_publish(w: Any, bases: dict, target: dict) -> None:
+    """Recovery restores the dataset and never publishes the restored version."""
+
+
+def rollforward_at_stale_version(w: Any, name: str) -> None:
+    """Roll forward with the versions read before a second opener published: the compare-and-swap fails
+    and the error surfaces from open instead of re-reading (seed 003)."""
+    core = w.core
+    intent = core.sidecars.read(name)
+    if intent is None:
+        return
+    auth = core.read_authority()
+    bases = {s: b for s, b in intent["stores"].items() if s in auth.derived()}
+    heads = {s: core.head(s) for s in bases}
+    core.fp.hit("recovery.before_publish")
+    if all(heads[s] == b + 1 for s, b in bases.items()) and bases:
+        versioned.publish_recovered(w, bases, heads)  # a Conflict here is not retried: the bug
+    else:
+        versioned.resolve(w, name)
+        return
+    core.sidecars.delete(name)

@@ -1,0 +1,151 @@
+"""The kill matrix: run the generic fault machine, and separately the named seed scenarios, on an engine
+with one known-bug mutant enabled, and record whether (and how fast, and by which invariant) it is caught.
+Results are plain dicts so the matrix can be written as `mutants.json` in a run's report directory."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from typing import Any
+
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from faults import FaultPlan
+from faults.enumerate import enumerate_faults
+from model.possible import TooManyStates, Violation
+from tests import fault_machine
+from tests.crashcheck import trial
+from tests.invariants import violated
+from tests.scenarios import SCENARIOS
+
+# Which named scenario re-creates each mutant's incident.
+SCENARIO_OF = {
+    "catalog_first_drop": "ghost table after a failed store drop",
+    "no_tombstone": "resurrection after restart",
+    "create_lock_leak": "create lock leaked on error",
+    "catalog_only_reconcile": "create over a tombstone",
+    "backfill_swallows_failed_puts": "backfill with every 10th index put failing",
+    "backfill_last_put_unchecked": "backfill with every 10th index put failing",
+    "no_fork_self_heal": "crash between fork and publish on a live branch",
+    "reclaim_only_deleted_branches": "recreate over an orphaned fork",
+    "reclaim_from_cached_authority": "cleanup after a fork published since its last sweep",
+    "reclaim_without_lock": "cleanup racing a first write",
+    "branch_delete_error_after_flip": "branch delete failing after the authority flip",
+    "non_atomic_branch_create": "crash between fork and publish on a live branch",
+    "optimize_without_publish": "optimize without publish",
+    "rollback_without_publish": "roll-back drift",
+    "rollforward_at_stale_version": "two openers racing one sidecar",
+}
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(invariant, class) of the failure that killed a mutant; anything but a failed check is "harness"."""
+    if isinstance(exc, Violation):
+        return violated(exc.history), "correctness"
+    if isinstance(exc, AssertionError):
+        m = re.search(r"\bI(\d+)\b[^:\[]*", str(exc))
+        name = m.group(0).strip() if m else "assertion"
+        return name, "liveness" if name.startswith(("I9", "I11")) else "correctness"
+    if isinstance(exc, TooManyStates):
+        return "possible states overflow", "harness"
+    return f"{type(exc).__name__}", "harness"
+
+
+def _program_length(exc: BaseException) -> int:
+    notes = "\n".join(getattr(exc, "__notes__", []))
+    return sum(1 for line in notes.splitlines() if line.strip().startswith("state.")
+               and not re.search(r"state\.(teardown|authority_matches_disk|observable_state_matches)\(", line))
+
+
+def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
+    machine = type(f"Mutant_{mutant}_{backend}", (fault_machine.FaultMachine,),
+                   {"backend": backend, "mutants": (mutant,)})
+    base = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
+                    deadline=None, report_multiple_bugs=False, print_blob=False)
+    start = time.perf_counter()
+    found = _run(machine, settings(base, phases=[Phase.explicit, Phase.generate]))
+    seconds = time.perf_counter() - start
+    result = {"killed": found is not None, "seconds_to_kill": round(seconds, 2), "budget": max_examples}
+    if found is None:
+        return result
+    invariant, klass = classify(found)
+    result.update(invariant=invariant, klass=klass, detail=str(found).splitlines()[0][:300])
+    if shrink:
+        shrunk = _run(machine, settings(base, phases=[Phase.explicit, Phase.generate, Phase.shrink]))
+        result["shrunk_length"] = _program_length(shrunk) if shrunk is not None else None
+    return result
+
+
+def _run(machine: Any, config: Any) -> BaseException | None:
+    try:
+        run_state_machine_as_test(machine, settings=config)
+    except BaseException as e:  # noqa: BLE001 - whatever stopped the run is the finding
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return e
+    return None
+
+
+def by_scenario(mutant: str, backend: str) -> dict[str, Any]:
+    scenario = next(s for s in SCENARIOS if s.name == SCENARIO_OF[mutant])
+    if backend not in scenario.backends:
+        return {"killed": None, "scenario": scenario.name, "detail": f"the scenario runs on {scenario.backends}"}
+    root = tempfile.mkdtemp(prefix="kill-")
+    start = time.perf_counter()
+    kwargs = {"mutants": (mutant,), "during": scenario.during, "race_opener": scenario.race_opener}
+    seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())
+    _fired, verdict = trial(backend, root, scenario.program, seed_fault, **kwargs)
+    points = 0
+    if verdict == "ok":
+        def crash_only(plan: FaultPlan) -> tuple[list, str]:
+            got, v = trial(backend, root, scenario.program, scenario.plan | plan, **kwargs)
+            return [f for f in got if f[2] == "crash"], v
+        result = enumerate_faults(crash_only, "crash")
+        points = result.visited
+        verdict = next((str(v.verdict) for v in result.failures), "ok")
+    invariant, klass = verdict_invariant(verdict) if verdict != "ok" else (None, None)
+    return {"killed": verdict != "ok", "scenario": scenario.name, "crash_points": points, "invariant": invariant,
+            "klass": klass, "seconds_to_kill": round(time.perf_counter() - start, 2), "detail": verdict[:300]}
+
+
+def write_matrix(rows: list[dict[str, Any]], run_dir: str) -> str:
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, "mutants.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(rows, f, indent=2, sort_keys=True)
+    return path
+
+
+def run_dir() -> str:
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reports", "runs")
+    return os.path.join(root, os.environ.get("SUITE_RUN_ID", time.strftime("%Y%m%d-%H%M%S")))
+
+
+def record(rows: list[dict[str, Any]]) -> str:
+    """Merge rows into the run's mutants.json (xdist workers write the same file: lock it)."""
+    import fcntl
+    directory = run_dir()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "mutants.json")
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        existing = json.load(open(path)) if os.path.exists(path) else []
+        keys = {(r["mutant"], r["backend"], r["search"]) for r in rows}
+        merged = [r for r in existing if (r["mutant"], r["backend"], r["search"]) not in keys] + rows
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(sorted(merged, key=lambda r: (r["mutant"], r["backend"], r["search"])), f, indent=2)
+    return path
+
+
+def verdict_invariant(verdict: str) -> tuple[str, str]:
+    """(invariant, class) from a trial's verdict text."""
+    m = re.match(r"(?:\w+Error: |Violation: )?(I\d+[^\[:]*)(?:\[(\w+)\])?", verdict)
+    if verdict.startswith("Violation: "):
+        return "I1-I4 (possible states)", "correctness"
+    if m:
+        name = m.group(1).strip()
+        return name, m.group(2) or ("liveness" if name.startswith(("I9", "I11")) else "correctness")
+    return "unclassified", "harness"
