@@ -14,6 +14,14 @@ from sut.engine.naming import parse_store
 
 # --- seed 000: ghost tables -------------------------------------------------------------------------
 
+def _forget_table(a: Authority, name: str) -> None:
+    """Remove a table's catalog rows and pins (what a correct drop does last, and these bugs do first)."""
+    del a.tables[name]
+    for pins in a.pins.values():
+        pins.pop(name, None)
+    a.prune_versions()
+
+
 def catalog_first_drop(w: Any, name: str) -> None:
     """Remove the catalog rows first, then drop the stores, swallowing their errors (reports success)."""
     core = w.core
@@ -22,12 +30,7 @@ def catalog_first_drop(w: Any, name: str) -> None:
         raise E.NoSuchTable(name)
     tid = auth.tables[name]["id"]
 
-    def remove(a: Authority) -> None:
-        del a.tables[name]
-        for pins in a.pins.values():
-            pins.pop(name, None)
-        a.prune_versions()
-    core.update(None, remove)
+    core.update(None, lambda a: _forget_table(a, name))
     core.fp.hit("drop.after_tombstone")
     for store in sorted(core.stores(), key=lambda s: -(parse_store(s).fork.bid if parse_store(s) else 0)):
         parsed = parse_store(store)
@@ -53,12 +56,7 @@ def drop_without_tombstone(w: Any, name: str) -> None:
             core.drop_store(store)
             core.fp.hit("drop.after_index_stores" if parsed.kind == "index" else "drop.after_primary_stores")
 
-    def remove(a: Authority) -> None:
-        del a.tables[name]
-        for pins in a.pins.values():
-            pins.pop(name, None)
-        a.prune_versions()
-    core.update(None, remove)
+    core.update(None, lambda a: _forget_table(a, name))
 
 
 def leak_lock_on_error(w: Any) -> None:
@@ -73,12 +71,7 @@ def reopen_incarnation_by_name(w: Any, name: str) -> int | None:
     auth = w.core.read_authority()
     tid = auth.tables[name]["id"]
 
-    def forget(a: Authority) -> None:
-        del a.tables[name]
-        for pins in a.pins.values():
-            pins.pop(name, None)
-        a.prune_versions()
-    w.core.update(None, forget)
+    w.core.update(None, lambda a: _forget_table(a, name))
     return tid
 
 
