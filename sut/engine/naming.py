@@ -55,10 +55,3 @@ def parse_store(name: str) -> StoreName | None:
     except ValueError:
         return None
     return None
-
-
-def store_target(name: str) -> str:
-    """What a store holds, for failing-primitive plans: 'catalog', 'table' or 'index'."""
-    if name == CATALOG:
-        return "catalog"
-    return "index" if name.startswith("i.") else "table"
