@@ -93,7 +93,11 @@ def by_scenario(mutant: str, backend: str) -> dict[str, Any]:
     scenario = next(s for s in SCENARIOS if s.name == SCENARIO_OF[mutant])
     if backend not in scenario.backends:
         return {"killed": None, "scenario": scenario.name, "detail": f"the scenario runs on {scenario.backends}"}
-    root = tempfile.mkdtemp(prefix="kill-")
+    with tempfile.TemporaryDirectory(prefix="kill-") as root:
+        return _scenario_kill(scenario, mutant, backend, root)
+
+
+def _scenario_kill(scenario: Any, mutant: str, backend: str, root: str) -> dict[str, Any]:
     start = time.perf_counter()
     kwargs = {"mutants": (mutant,), "during": scenario.during, "race_opener": scenario.race_opener}
     seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())

@@ -58,12 +58,11 @@ def test_generic_search_kills_every_mutant_with_shrinking(backend):
     _generic(backend, shrink=True)
 
 
-def test_the_engine_without_mutants_is_not_killed(backend):
+def test_the_engine_without_mutants_is_not_killed(backend, tmp_path):
     """The same searches on the unmutated engine find nothing (the fault machine and scenarios already run
     in their own tests; here one mutant-free scenario sweep as the control)."""
     from tests.crashcheck import trial
     from tests.scenarios import SCENARIOS
     scenario = SCENARIOS[0]
-    _fired, verdict = trial(backend, str(pytest.importorskip("tempfile").mkdtemp()), scenario.program,
-                            scenario.plan)
+    _fired, verdict = trial(backend, str(tmp_path), scenario.program, scenario.plan)
     assert verdict == "ok"

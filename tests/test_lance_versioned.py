@@ -171,3 +171,24 @@ def test_forged_orphan_branch_is_healed_and_reclaimed(path):
     inv = db.inventory()
     assert not inv.ghosts and inv.drift == {} and db.scan("u", "c") == {"legit": {"x": 1}}
     db.close()
+
+
+def test_optimize_from_inside_a_write_skips_the_busy_store(path):
+    """Optimize run at a step of a write, on the writer's own thread (how the fault machine interleaves
+    maintenance), skips the store the writer holds instead of waiting on it forever; the next optimize
+    compacts it. Waiting here once hung the whole CI run."""
+    db = _seeded(path)
+    for i in range(5, 15):
+        db.put("t", f"k{i}", {"x": i % 2})
+    db.close()
+    done = []
+    db = sut.open_database("lance", path,
+                           faults=FaultPlan.callback_at("write.before_commit", lambda: done.append(db.optimize())))
+    before = db.inventory().versions
+    db.put("t", "inside", {"x": 1})
+    assert db.fault_report()["fired"] == [("write.before_commit", 1, "callback")] and done == [None]
+    assert db.inventory().drift == {} and "inside" in db.find("t", "x", 1)
+    db.optimize()
+    inv = db.inventory()
+    assert inv.drift == {} and any(inv.versions[s] > before[s] + 1 for s in before)
+    db.close()

@@ -136,25 +136,38 @@ def optimize(w: Any) -> None:
         raise E.Conflict("a recovery sidecar is pending: reopen the database before optimizing")
     for store in sorted(core.read_authority().derived()):
         fork = parse_store(store).fork  # type: ignore[union-attr]
-        with core.locks.write([(fork.table, fork.branch)]):  # no write may land between compact and publish
-            auth = core.read_authority()
-            if store not in auth.derived():
-                continue
-            base = auth.version(store)
-            name = storage_call("write sidecar", core.sidecars.write,
-                                {"kind": "optimize", "stores": {store: base}})
-            try:
-                head = storage_call(f"compact {store}", core.backend.compact, store)
-                if head != base:
-                    core.fp.hit("optimize.before_publish")
-                    core.steps["optimize.publish"](w, store, base, head)
-            except Exception:
-                try:  # finish or undo the compaction now, so the next write finds HEAD == pin
-                    core.steps["recovery.resolve"](w, name)
-                except Exception:
-                    pass  # the sidecar stays; the next open resolves it
-                raise
-            storage_call("delete sidecar", core.sidecars.delete, name)
+        # No write may land between compact and publish, so hold the store's write lock; but only try it:
+        # a writer inside the store (possibly this very thread, running optimize from inside its write)
+        # makes optimize skip the store for now rather than wait on it forever. The next optimize compacts it.
+        lock = core.locks.try_write((fork.table, fork.branch))
+        if lock is None:
+            continue
+        try:
+            _optimize_store(w, store)
+        finally:
+            lock.release()
+
+
+def _optimize_store(w: Any, store: str) -> None:
+    core = w.core
+    auth = core.read_authority()
+    if store not in auth.derived():
+        return
+    base = auth.version(store)
+    name = storage_call("write sidecar", core.sidecars.write,
+                        {"kind": "optimize", "stores": {store: base}})
+    try:
+        head = storage_call(f"compact {store}", core.backend.compact, store)
+        if head != base:
+            core.fp.hit("optimize.before_publish")
+            core.steps["optimize.publish"](w, store, base, head)
+    except Exception:
+        try:  # finish or undo the compaction now, so the next write finds HEAD == pin
+            core.steps["recovery.resolve"](w, name)
+        except Exception:
+            pass  # the sidecar stays; the next open resolves it
+        raise
+    storage_call("delete sidecar", core.sidecars.delete, name)
 
 
 def publish_optimized(w: Any, store: str, base: int | None, head: int) -> None:
