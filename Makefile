@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WORKERS ?= auto
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: test stress venv lint clean
+.PHONY: test stress venv lint clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,15 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) -q -m "not stress" $(PYTEST_ARGS)
 
+# STRESS_SECONDS (default 120), STRESS_BACKENDS, STRESS_MUTANTS, STRESS_WORKERS, STRESS_SEED,
+# HYPOTHESIS_REDIS_URL; or STRESS_ARGS="--help".
 stress: $(STAMP)
-	@echo "make stress is not built yet (issue 8). Until then: HYPOTHESIS_PROFILE=nightly make test" >&2
-	@exit 2
+	$(PY) -m stress $(STRESS_ARGS)
+
+# Writes benchmarks/results/latest.json (+ latest.md) and prints the tables; about 10 minutes.
+# BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_BACKENDS, BENCH_SECTIONS, BENCH_MUTANT_SEEDS, BENCH_MUTANTS.
+bench: $(STAMP)
+	$(PY) -m benchmarks
 
 lint: $(STAMP)
 	$(PY) -m ruff check model sut faults reports tests conftest.py

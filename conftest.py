@@ -11,6 +11,9 @@ import time
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Records every session into reports/runs/<SUITE_RUN_ID>/ (summary, JUnit XML); --no-suite-report turns it off.
+pytest_plugins = ["reports.plugin"]
+
 BACKENDS = ("lmdb", "rocksdb", "lance")
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 

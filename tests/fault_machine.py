@@ -19,6 +19,7 @@ from faults import CATALOGUE, FaultPlan, Failpoints, PointFault, SimulatedCrash
 from faults.plan import PRIMITIVES, TARGETS
 from model import errors as E
 from model.ops import Op
+from reports.counters import RUN
 from tests import strategies as S
 from tests.crashcheck import GHOSTLESS, heal_checks, observe, verdict
 from tests.machine import DifferentialMachine, bad_ops, counted
@@ -44,6 +45,7 @@ class FaultMachine(DifferentialMachine):
         self.unexpected: list[str] = []
         self.recovery_crash: str | None = None
         self.second_opener = False
+        self.steps = 0
 
     def open_db(self) -> Any:
         """Open with the armed faults; an open that fails under them (a failing disk) is retried with
@@ -60,6 +62,7 @@ class FaultMachine(DifferentialMachine):
     # -- one operation, any outcome -----------------------------------------------------------------
     def run(self, op: Op) -> Any:
         TOTALS["steps"] += 1
+        self.steps += 1
         target = self.workers[op.worker % len(self.workers)]
         before = self._ghosts() if op.name in GHOSTLESS else None
         try:
@@ -294,6 +297,8 @@ class FaultMachine(DifferentialMachine):
         self.db = None
         checks = heal_checks(self.backend, self.dir, self.model, mutants=self.mutants)
         TOTALS["invariant checks"] += len(checks)
+        for check in checks:
+            RUN.checked(check.invariant)
         assert all(checks), verdict(checks)
         self.db = self.open_db()
         self.workers = [self.db]
@@ -315,6 +320,7 @@ class FaultMachine(DifferentialMachine):
         if self.db is not None:
             with self.fps.suspended():  # the harness looks; faults are for the operations under test
                 observe(self.db, self.model)
+            RUN.checked("I1 equivalence")
 
     @invariant()
     def authority_matches_disk(self) -> None:
@@ -324,6 +330,8 @@ class FaultMachine(DifferentialMachine):
             assert not inv.missing, f"I5: the authority references missing stores {sorted(inv.missing)}"
             assert inv.sidecars or not inv.drift, f"I7: published versions != HEAD, no recovery pending: {inv.drift}"
             assert not inv.locks_held, f"I9: locks held between calls: {inv.locks_held}"
+            for name in ("I5 no ghosts", "I7 manifest tracks HEAD", "I9 no wedge"):
+                RUN.checked(name)
 
     def teardown(self) -> None:
         if self.primitives is not None:
@@ -333,4 +341,5 @@ class FaultMachine(DifferentialMachine):
             if self.db is not None:
                 self._heal()
         finally:
+            RUN.machine_done(self.backend, self.steps, self.fps.report())
             super().teardown()

@@ -124,8 +124,9 @@ def write_matrix(rows: list[dict[str, Any]], run_dir: str) -> str:
 
 
 def run_dir() -> str:
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reports", "runs")
-    return os.path.join(root, os.environ.get("SUITE_RUN_ID", time.strftime("%Y%m%d-%H%M%S")))
+    # The same directory the report plugin summarises (it honours SUITE_REPORTS_ROOT, as tests use).
+    from reports.summary import run_dir as report_dir
+    return report_dir()
 
 
 def record(rows: list[dict[str, Any]]) -> str:

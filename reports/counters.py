@@ -1,0 +1,47 @@
+"""Per-process counters of a run, fed by the stateful machines and read by whoever reports the run (the
+pytest plugin at session end, a stress worker after each batch). Plain data, so they cross process
+boundaries as JSON and add up: `snapshot()` then `merge()`."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from faults.coverage import Coverage
+
+
+class RunCounts:
+    def __init__(self) -> None:
+        self.coverage = Coverage()
+        self.examples: Counter[str] = Counter()  # backend -> programs run (one machine instance each)
+        self.steps: Counter[str] = Counter()  # backend -> operations run against the engine
+        self.checks: Counter[str] = Counter()  # invariant name -> checks evaluated
+
+    def machine_done(self, backend: str, steps: int, fault_report: dict[str, Any]) -> None:
+        self.examples[backend] += 1
+        self.steps[backend] += steps
+        self.coverage.add(backend, fault_report)
+
+    def checked(self, name: str, n: int = 1) -> None:
+        self.checks[name] += n
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"examples": dict(self.examples), "steps": dict(self.steps), "checks": dict(self.checks),
+                **self.coverage.to_json()}
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+RUN = RunCounts()
+
+
+def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum snapshots of several processes (or batches) into one."""
+    out: dict[str, Any] = {"examples": Counter(), "steps": Counter(), "checks": Counter(), "hits": {}, "faults": {}}
+    for snap in snapshots:
+        for key in ("examples", "steps", "checks"):
+            out[key].update(snap.get(key, {}))
+        for key in ("hits", "faults"):
+            for backend, counts in snap.get(key, {}).items():
+                out[key].setdefault(backend, Counter()).update(counts)
+    return {k: ({b: dict(c) for b, c in v.items()} if k in ("hits", "faults") else dict(v)) for k, v in out.items()}

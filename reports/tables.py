@@ -1,0 +1,202 @@
+"""The content of a summary as titled tables of plain-text cells, built once and drawn twice (Markdown and
+HTML), so the two views cannot disagree. A cell's `mark` names why it stands out (the HTML colours it)."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from faults.catalogue import ALL, CATALOGUE
+from reports.summary import INVARIANTS
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    mark: str = ""  # "" | "unhit" (exists, never reached) | "absent" (not on this backend) | "killed" | "survived"
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+
+
+def _cells(*texts: Any) -> list[Cell]:
+    return [Cell(str(t)) for t in texts]
+
+
+def backends(summary: dict[str, Any]) -> list[str]:
+    """Columns: the planned backends and any that reported counts, in catalogue order; all when none."""
+    counts, plan = summary.get("counts") or {}, summary.get("plan") or {}
+    seen = set(plan.get("backends") or ()) | set(summary.get("throughput") or {})
+    for key in ("examples", "steps", "hits", "faults"):
+        seen |= set(counts.get(key) or {})
+    return [b for b in ALL if b in seen] + sorted(seen - set(ALL)) or list(ALL)
+
+
+def duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "?"
+    minutes, secs = divmod(float(seconds), 60)
+    return f"{int(minutes)}m {secs:04.1f}s" if minutes else f"{secs:.1f}s"
+
+
+def header_items(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    items = [("run", str(summary.get("run_id"))), ("kind", str(summary.get("kind"))),
+             ("started", str(summary.get("started", "?"))), ("duration", duration(summary.get("seconds"))),
+             ("seed", str(summary.get("seed")))]
+    for key, value in (summary.get("plan") or {}).items():
+        shown = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+        items.append((f"plan: {key}", shown if isinstance(shown, str) else json.dumps(shown, default=str)))
+    return items
+
+
+def totals(summary: dict[str, Any]) -> Table:
+    counts, cols = summary.get("counts") or {}, backends(summary)
+    table = Table("Totals", ["", *cols, "total"])
+
+    def row(label: str, per: dict[str, int]) -> None:
+        table.rows.append(_cells(label, *(per.get(b, 0) for b in cols), sum(per.values())))
+
+    row("examples (programs)", counts.get("examples") or {})
+    row("steps (operations)", counts.get("steps") or {})
+    hits, faults = counts.get("hits") or {}, counts.get("faults") or {}
+    row("failpoint hits", {b: sum(v.values()) for b, v in hits.items()})
+    row("faults fired", {b: sum(v.values()) for b, v in faults.items()})
+    reached = {b: sum(1 for n, fp in CATALOGUE.items() if b in fp.backends and hits.get(b, {}).get(n)) for b in cols}
+    exist = {b: sum(1 for fp in CATALOGUE.values() if b in fp.backends) for b in cols}
+    table.rows.append(_cells("failpoints reached", *(f"{reached[b]} / {exist[b]}" for b in cols),
+                             f"{sum(reached.values())} / {sum(exist.values())}"))
+    facts = []
+    tests = summary.get("tests") or {}
+    if tests:
+        facts.append("tests: " + ", ".join(f"{tests[k]} {k}" for k in ("passed", "failed", "skipped", "errors")
+                                           if k in tests))
+    failures = summary.get("failures") or []
+    facts.append(f"{len(failures)} distinct failures ({sum(f.get('count', 1) for f in failures)} occurrences)")
+    mutants = summary.get("mutants") or []
+    if mutants:
+        facts.append(f"{sum(1 for r in mutants if r.get('killed'))} of {len(mutants)} mutant searches killed")
+    table.note = "; ".join(facts)
+    return table
+
+
+def throughput(summary: dict[str, Any]) -> Table:
+    table = Table("Throughput", ["backend", "steps", "seconds", "steps/s"])
+    for backend, t in sorted((summary.get("throughput") or {}).items()):
+        rate = t.get("steps_per_second")
+        table.rows.append(_cells(backend, t.get("steps", 0), f"{t.get('seconds', 0):.1f}",
+                                 f"{rate:.1f}" if isinstance(rate, (int, float)) else "-"))
+    if not table.rows:
+        table.note = "no throughput was measured in this run"
+    return table
+
+
+def coverage(summary: dict[str, Any]) -> Table:
+    counts, cols = summary.get("counts") or {}, backends(summary)
+    hits, faults = counts.get("hits") or {}, counts.get("faults") or {}
+    table = Table("Failpoint coverage (hits / faults fired)", ["failpoint", "operation", *cols])
+    for name in sorted(CATALOGUE):
+        fp, row = CATALOGUE[name], [Cell(name), Cell(CATALOGUE[name].operation)]
+        for b in cols:
+            if b not in fp.backends:
+                row.append(Cell("-", "absent"))
+                continue
+            h, f = hits.get(b, {}).get(name, 0), faults.get(b, {}).get(name, 0)
+            row.append(Cell(f"{h} / {f}", "" if h else "unhit"))
+        table.rows.append(row)
+    table.note = "'-': the failpoint does not exist on that backend; marked cells: exists but never hit"
+    return table
+
+
+def primitive_faults(summary: dict[str, Any]) -> Table:
+    """Faults fired at names outside the catalogue: failing primitives (fs, locks, resources)."""
+    faults, cols = (summary.get("counts") or {}).get("faults") or {}, backends(summary)
+    names = sorted({n for per in faults.values() for n in per if n not in CATALOGUE})
+    table = Table("Faults at primitives", ["primitive", *cols])
+    for name in names:
+        table.rows.append(_cells(name, *(faults.get(b, {}).get(name, 0) for b in cols)))
+    return table
+
+
+def checks(summary: dict[str, Any]) -> Table:
+    done = (summary.get("counts") or {}).get("checks") or {}
+    table = Table("Invariant checks", ["invariant", "checks"])
+    for name in [*INVARIANTS, *sorted(set(done) - set(INVARIANTS))]:
+        n = done.get(name, 0)
+        table.rows.append([Cell(name), Cell(str(n), "" if n else "unhit")])
+    return table
+
+
+def _kill_cell(row: dict[str, Any] | None) -> Cell:
+    if row is None:
+        return Cell("")
+    if row.get("killed") is None:
+        return Cell("n/a", "absent")
+    if not row.get("killed"):
+        return Cell(f"survived ({row.get('seconds_to_kill', '?')}s, budget {row.get('budget', '?')})", "survived")
+    parts = [f"killed by {row.get('invariant') or '?'}", f"{row.get('seconds_to_kill', '?')}s"]
+    if row.get("shrunk_length") is not None:
+        parts.append(f"shrunk to {row['shrunk_length']} steps")
+    return Cell(", ".join(parts), "killed")
+
+
+def mutants(summary: dict[str, Any]) -> Table:
+    rows = summary.get("mutants") or []
+    searches = sorted({r.get("search", "?") for r in rows})
+    table = Table("Mutant kill matrix", ["mutant", "backend", *searches])
+    by_key = {(r.get("mutant"), r.get("backend"), r.get("search", "?")): r for r in rows}
+    for mutant, backend in sorted({(r.get("mutant"), r.get("backend")) for r in rows}, key=str):
+        table.rows.append([Cell(str(mutant)), Cell(str(backend)),
+                           *(_kill_cell(by_key.get((mutant, backend, s))) for s in searches)])
+    return table
+
+
+def command(failure: dict[str, Any], where: str) -> str | None:
+    """How to reproduce a failure from the checkout: its reproducer file, or else its pytest node."""
+    if failure.get("command"):
+        return str(failure["command"])
+    if failure.get("reproducer"):
+        return f"pytest {shlex.quote(artifact(failure['reproducer'], where))}"
+    return f"pytest {shlex.quote(failure['nodeid'])}" if failure.get("nodeid") else None
+
+
+def artifact(path: str, where: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(where, path)
+
+
+def failure_title(i: int, failure: dict[str, Any]) -> str:
+    times = f" (x{failure['count']})" if failure.get("count", 1) > 1 else ""
+    return (f"{i}. {failure.get('class', '?')}: {failure.get('invariant', '?')}"
+            f" on {failure.get('backend') or '?'}{times}")
+
+
+def failure_facts(failure: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    facts = [("signature", json.dumps(failure.get("signature"))), ("seed", str(failure.get("seed"))),
+             ("failpoint", str(failure.get("failpoint")))]
+    if failure.get("nodeid"):
+        facts.append(("test", failure["nodeid"]))
+    cmd = command(failure, where)
+    if cmd:
+        facts.append(("reproduce", cmd))
+    if failure.get("reproducer_fails") is not None:
+        facts.append(("reproducer fails on its own", "yes" if failure["reproducer_fails"] else "NO"))
+    if failure.get("data_dir"):
+        facts.append(("data directory", artifact(failure["data_dir"], where)))
+    return facts
+
+
+def tables(summary: dict[str, Any]) -> list[Table]:
+    """Every table of the report, in reading order (failures are drawn after these by each renderer)."""
+    out = [totals(summary), throughput(summary), coverage(summary)]
+    if primitive_faults(summary).rows:
+        out.append(primitive_faults(summary))
+    out.append(checks(summary))
+    if summary.get("mutants"):
+        out.append(mutants(summary))
+    return out

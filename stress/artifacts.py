@@ -1,0 +1,72 @@
+"""What a failure leaves in its run directory: the shrunk program, a standalone reproducer test that fails
+on its own under plain pytest (checked by running it), and a copy of the data directory it left."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+_STEP = re.compile(r"^(\w+(, \w+)* = )?state\.\w+\(.*\)$")
+
+TEMPLATE = '''"""Reproducer written by `make stress` (run {run_id}): {klass} failure on {backend}, seed {seed}.
+
+    {invariant}: {detail}
+
+Run it with `pytest {path}`; it replays the shrunk program on the current engine and model. With
+GHOSTCHECK_KEEP_DATA=<dir> it leaves a copy of the data directory there. Mutants on: {mutants!r}."""
+from stress.replay import discard, keep, machine_class
+
+MUTANTS = {mutants!r}
+Machine = machine_class({backend!r}, MUTANTS)
+
+
+def test_reproduce():
+    state = Machine()
+    try:
+{steps}
+    except BaseException:
+        keep(state)
+        discard(state)
+        raise
+    keep(state)
+    state.teardown()  # the heal phase: faults off, reopen, cleanup, every invariant
+'''
+
+
+def program_of(exc: BaseException) -> list[str]:
+    """The shrunk program's steps, as Hypothesis printed them in the failure's notes."""
+    lines = [ln.strip() for note in getattr(exc, "__notes__", []) for ln in str(note).splitlines()]
+    return [ln for ln in lines if _STEP.match(ln) and not ln.startswith("state.teardown(")]
+
+
+def signature_id(signature: list[Any]) -> str:
+    return hashlib.sha1(json.dumps(signature).encode()).hexdigest()[:10]
+
+
+def write_reproducer(directory: str, failure: dict[str, Any], run_id: str) -> str:
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"test_repro_{signature_id(failure['signature'])}.py")
+    steps = "\n".join(f"        {s}" for s in failure["steps"]) or "        pass"
+    text = TEMPLATE.format(run_id=run_id, klass=failure["class"], backend=failure["backend"],
+                           seed=failure["seed"], invariant=failure["invariant"],
+                           detail=failure["detail"].replace('"""', "'''")[:300], path=path,
+                           mutants=tuple(failure["mutants"]), steps=steps)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def run_reproducer(path: str, keep_data: str | None = None, timeout: float = 600) -> tuple[bool, str]:
+    """Run one reproducer under plain pytest in a child process: (failed, output tail)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, HYPOTHESIS_PROFILE="dev", SUITE_REPORT="0")
+    if keep_data:
+        env["GHOSTCHECK_KEEP_DATA"] = keep_data
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", path],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    # Exit status 1 is "tests failed"; anything else (usage error, collection error) proves nothing.
+    return proc.returncode == 1 and "1 failed" in proc.stdout, (proc.stdout + proc.stderr)[-3000:]

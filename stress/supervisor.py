@@ -1,0 +1,163 @@
+"""The stress supervisor: one worker process per core, each running seeded batches until the deadline;
+reads their batch reports, shows progress, restarts a worker that died (a segfault or abort inside a C or
+Rust extension is a finding, with the seed and backend of the batch it was running), writes the report."""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from reports.counters import merge
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class Child:
+    index: int
+    restart: int
+    proc: subprocess.Popen
+    log: TextIO
+    log_path: str
+    reports: TextIO
+    current: dict[str, Any] | None = None  # the batch it started last and has not finished
+    overran: bool = False  # killed by the supervisor at the hard stop, not by a fault of its own
+    live: dict[str, Any] = field(default_factory=dict)  # counts of the running batch so far
+    buffer: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    batches: int = 0
+    overran: list[dict[str, Any]] = field(default_factory=list)  # batches cut off at the hard stop
+    children: list[Any] = field(default_factory=list)  # running children, for their live counts
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)  # signature -> first record + count
+
+    def batch(self, msg: dict[str, Any]) -> None:
+        self.batches += 1
+        self.snapshots.append(msg["counts"])
+        self.seconds[msg["backend"]] = self.seconds.get(msg["backend"], 0.0) + msg["seconds"]
+        if "failure" in msg:
+            self.failure(msg["failure"])
+
+    def failure(self, record: dict[str, Any]) -> None:
+        key = json.dumps(record["signature"])
+        if key in self.failures:
+            self.failures[key]["count"] += 1
+            self.failures[key].setdefault("other_seeds", []).append(record.get("seed"))
+        else:
+            self.failures[key] = dict(record, count=1)
+
+    def totals(self) -> dict[str, int]:
+        counts = merge(self.snapshots + [c.live for c in self.children])
+        return {"examples": sum(counts["examples"].values()), "steps": sum(counts["steps"].values()),
+                "faults": sum(sum(c.values()) for c in counts["faults"].values()),
+                "failures": len(self.failures)}
+
+
+def spawn(index: int, restart: int, task: dict[str, Any]) -> Child:
+    log_path = os.path.join(task["run_dir"], "logs", f"worker-{index}-{restart}.log")
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    log = open(log_path, "w", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONFAULTHANDLER="1")  # a native crash leaves its stack in the log
+    read_end, write_end = os.pipe()  # batch reports; the worker's own stdout and stderr go to its log
+    payload = json.dumps(dict(task, worker=index, restart=restart, report_fd=write_end,
+                              inject=task.get("inject") if index == 0 and restart == 0 else None))
+    proc = subprocess.Popen([sys.executable, "-m", "stress.worker", payload], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
+    os.close(write_end)
+    return Child(index, restart, proc, log, log_path, reports=os.fdopen(read_end, encoding="utf-8"))
+
+
+def died(child: Child, rc: int, run_dir: str) -> dict[str, Any]:
+    """A worker that died of a signal (or exited non-zero outside any check): a harness-class finding."""
+    how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exited with status {rc}"
+    batch = child.current or {}
+    tail = open(child.log_path, encoding="utf-8", errors="replace").read()[-4000:]
+    return {"class": "harness", "invariant": f"stress worker {how}", "backend": batch.get("backend"),
+            "seed": batch.get("seed"), "failpoint": None, "detail": f"worker {child.index} {how} during the batch "
+            f"of seed {batch.get('seed')} on {batch.get('backend')}; rerun that batch with "
+            f"`python -m stress --replay {batch.get('backend')}:{batch.get('seed')}`",
+            "signature": [f"stress worker {how}", None, batch.get("backend")], "program": "",
+            "reproducer": None, "data_dir": None, "log": os.path.relpath(child.log_path, run_dir),
+            "log_tail": tail}
+
+
+class Progress:
+    def __init__(self, budget: float, out: TextIO = sys.stdout) -> None:
+        self.budget, self.out, self.started, self.last = budget, out, time.time(), 0.0
+        self.tty = out.isatty()
+
+    def show(self, tally: Tally, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self.last < (1.0 if self.tty else 10.0):
+            return
+        self.last = now
+        t = tally.totals()
+        line = (f"[{now - self.started:5.0f}s/{self.budget:.0f}s] examples {t['examples']}  steps {t['steps']}  "
+                f"faults injected {t['faults']}  failures {t['failures']}")
+        if now - self.started > self.budget:
+            line += "  (finishing the running batches: shrinking, checking reproducers)"
+        self.out.write(("\r" + line) if self.tty else (line + "\n"))
+        self.out.flush()
+
+
+def supervise(task: dict[str, Any], workers: int, progress: Progress) -> Tally:
+    tally = Tally()
+    selector = selectors.DefaultSelector()
+    # A batch that found a failure shrinks it and checks its reproducer, which can take minutes: the
+    # deadline only stops new batches; one still running at the hard stop is cut off (and reported).
+    hard_stop = task["deadline"] + max(300.0, task["budget"])
+    children: dict[int, Child] = {}
+
+    def start(index: int, restart: int) -> None:
+        child = spawn(index, restart, task)
+        children[index] = child
+        tally.children = list(children.values())
+        selector.register(child.reports, selectors.EVENT_READ, child)
+
+    for i in range(workers):
+        start(i, 0)
+    while children:
+        for key, _ in selector.select(timeout=1.0):
+            child = key.data
+            line = child.reports.readline()
+            if line:
+                msg = json.loads(line)
+                if msg["type"] == "start":
+                    child.current, child.live = msg, {}
+                elif msg["type"] == "progress":
+                    child.live = msg["counts"]
+                else:
+                    child.current, child.live = None, {}
+                    tally.batch(msg)
+                continue
+            selector.unregister(child.reports)
+            child.reports.close()
+            rc = child.proc.wait()
+            child.log.close()
+            del children[child.index]
+            tally.children = list(children.values())
+            if child.overran:
+                tally.overran.append(child.current or {})
+            elif rc != 0:
+                tally.failure(died(child, rc, task["run_dir"]))
+                if time.time() < task["deadline"]:
+                    start(child.index, child.restart + 1)
+        progress.show(tally)
+        if time.time() > hard_stop:
+            for child in children.values():
+                child.overran = True
+                child.proc.kill()
+    progress.show(tally, force=True)
+    if progress.tty:
+        progress.out.write("\n")
+    return tally
