@@ -18,7 +18,7 @@ from faults.enumerate import enumerate_faults
 from model.possible import TooManyStates, Violation
 from tests import fault_machine
 from tests.crashcheck import trial
-from tests.invariants import violated
+from tests.invariants import INVARIANTS, violated
 from tests.scenarios import SCENARIOS
 
 # Which named scenario re-creates each mutant's incident.
@@ -46,8 +46,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, Violation):
         return violated(exc.history), "correctness"
     if isinstance(exc, AssertionError):
-        m = re.search(r"\bI(\d+)\b[^:\[]*", str(exc))
-        name = m.group(0).strip() if m else "assertion"
+        m = re.search(r"\bI(\d+)\b", str(exc))
+        name = INVARIANTS[int(m.group(1)) - 1] if m and 0 < int(m.group(1)) <= len(INVARIANTS) else "assertion"
         return name, "liveness" if name.startswith(("I9", "I11")) else "correctness"
     if isinstance(exc, TooManyStates):
         return "possible states overflow", "harness"

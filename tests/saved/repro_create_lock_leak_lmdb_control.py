@@ -1,0 +1,35 @@
+"""The same program with the mutant off: the engine as shipped passes it (the control of the saved
+reproducer beside it)."""
+from stress.replay import discard, keep, machine_class
+
+MUTANTS = ()
+Machine = machine_class('lmdb', MUTANTS)
+
+
+def test_reproduce():
+    state = Machine()
+    try:
+        branches_0 = state.main_branch()
+        tables_0 = state.open(indexed=[])
+        state.authority_matches_disk()
+        state.observable_state_matches()
+        state.create_index(attr='a', table=tables_0, w=0)
+        state.authority_matches_disk()
+        state.observable_state_matches()
+        state.heal()
+        state.authority_matches_disk()
+        state.observable_state_matches()
+        state.heal()
+        state.authority_matches_disk()
+        state.observable_state_matches()
+        state.restart()
+        state.authority_matches_disk()
+        state.observable_state_matches()
+        state.fault_in_backfill(action='error', attr='a', table=tables_0, then_in_recovery=False, w=0, which=0)
+        state.authority_matches_disk()
+    except BaseException:
+        keep(state)
+        discard(state)
+        raise
+    keep(state)
+    state.teardown()  # the heal phase: faults off, reopen, cleanup, every invariant
