@@ -1,6 +1,6 @@
 """A fleet shares failures through Redis: one stress worker's failing example, saved in Hypothesis's
-Redis-backed example database, is replayed first by another run that only reuses saved examples (what a second machine does).
-Against a real redis-server on loopback, installed by scripts/ensure-redis when missing."""
+Redis-backed example database, is replayed first by another run that only reuses saved examples (what a
+second machine does). Against a real redis-server on loopback, installed by scripts/ensure-redis when missing."""
 from __future__ import annotations
 
 import os

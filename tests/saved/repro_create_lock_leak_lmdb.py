@@ -1,6 +1,7 @@
 """Saved by `make stress` (seed 11, mutant create_lock_leak): a create_index whose backfill fails leaks the
 DDL lock, so every later DDL call times out (I9 no wedge). With the mutant on it must keep failing: the
 suite still catches the class; tests/test_saved_reproducers.py checks it, and that it passes without."""
+# ruff: noqa: F841 - the program names every value Hypothesis drew, used later or not
 from stress.replay import discard, keep, machine_class
 
 MUTANTS = ('create_lock_leak',)

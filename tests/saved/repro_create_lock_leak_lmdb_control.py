@@ -1,5 +1,6 @@
 """The same program with the mutant off: the engine as shipped passes it (the control of the saved
 reproducer beside it)."""
+# ruff: noqa: F841 - the program names every value Hypothesis drew, used later or not
 from stress.replay import discard, keep, machine_class
 
 MUTANTS = ()
