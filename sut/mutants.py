@@ -36,6 +36,8 @@ def _registry() -> dict[str, Mutant]:
         Mutant("backfill_last_put_unchecked", i, "I8 index honesty", all3,
                {"backfill.write_chunk": B.backfill_last_put_unchecked}),
         Mutant("no_fork_self_heal", f, "I9 no wedge", all3, {"fork.reclaim_orphan": B.no_fork_self_heal}),
+        Mutant("fork_error_as_already_exists", f, "I1 equivalence", all3,
+               {"fork.copy": B.fork_error_as_already_exists}),
         Mutant("reclaim_only_deleted_branches", f, "I5 no ghosts", all3,
                {"cleanup.reclaim": B.reclaim_only_deleted_branches}),
         Mutant("reclaim_from_cached_authority", f, "I1 equivalence", all3,

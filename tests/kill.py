@@ -30,6 +30,7 @@ SCENARIO_OF = {
     "backfill_swallows_failed_puts": "backfill with every 10th index put failing",
     "backfill_last_put_unchecked": "backfill with every 10th index put failing",
     "no_fork_self_heal": "crash between fork and publish on a live branch",
+    "fork_error_as_already_exists": "transient error in a first-write fork",
     "reclaim_only_deleted_branches": "recreate over an orphaned fork",
     "reclaim_from_cached_authority": "cleanup after a fork published since its last sweep",
     "reclaim_without_lock": "cleanup racing a first write",

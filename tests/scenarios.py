@@ -93,6 +93,14 @@ SCENARIOS = (
                  M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("scan", "t", branch="b"),
                  M("find", "t", "x", 1, branch="b")),
              during=("fork.before_publish", M("cleanup"))),
+    Scenario("transient error in a first-write fork", SEEDS["fork"],
+             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (
+                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("scan", "t", branch="b"),
+                 M("find", "t", "x", 1, branch="b"), M("put", "t", "kc", {"x": 2}, branch="b"),
+                 M("scan", "t", branch="b")),
+             # the fork's copy fails once: a store create or chunk put (key-value), the native branch (Lance)
+             plan=FaultPlan.fail_primitive("put", "table", calls=(5,)) | FaultPlan.fail_primitive(
+                 "fork", "table", calls=(1,))),
     Scenario("cleanup after a fork published since its last sweep", SEEDS["fork"],
              (M("create_table", "t"),) + _rows(2) + (
                  M("cleanup"), M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("cleanup"),

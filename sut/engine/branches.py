@@ -145,7 +145,7 @@ def ensure_fork(w: Any, auth: Authority, table: str, branch: str) -> Authority:
     versions = {}
     for a in [None] + attrs:
         s, d = (src.data(), dst.data()) if a is None else (src.index(a), dst.index(a))
-        versions[d] = copy_store(w, auth, s, d)
+        versions[d] = core.steps["fork.copy"](w, auth, s, d)
     core.fp.hit("fork.before_publish")
     return core.steps["fork.publish"](w, table, branch, src, dst, versions)
 

@@ -19,6 +19,7 @@ STEPS: dict[str, Callable[..., Any]] = {
     "branch_delete.reclaim": branches.reclaim_branch_forks,
     "branch_delete.finish": branches.finish_branch_delete,
     "fork.ensure": branches.ensure_fork,
+    "fork.copy": branches.copy_store,
     "fork.reclaim_orphan": branches.reclaim_orphan,
     "fork.publish": branches.publish_fork,
     "write.commit": data.commit,
