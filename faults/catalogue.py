@@ -58,6 +58,8 @@ _ENTRIES = [
     ("recovery.before_publish", "open", LANCE, "recovery decided, not published: redone next open"),
     ("optimize.before_compact", "optimize", KV, "nothing observable"),
     ("optimize.before_publish", "optimize", LANCE, "compacted, unpublished, an optimize sidecar: roll forward"),
+    ("cleanup.before_reclaim", "cleanup", ALL, "nothing reclaimed yet for this ghost; no lock held (where other "
+     "workers' calls interleave with a sweep)"),
     ("cleanup.before_drop", "cleanup", ALL, "a ghost not yet reclaimed: the next cleanup does it"),
     ("cleanup.before_fork_delete", "cleanup", ALL, "a ghost fork not yet reclaimed: the next cleanup does it"),
 ]

@@ -197,3 +197,48 @@ def fork_error_as_already_exists(w: Any, auth: Authority, src: str, dst: str) ->
         if core.versioned:
             return core.head(dst) if dst in core.stores() else auth.version(src)
         return None
+
+
+def sweep_from_branch_list_at_start(w: Any, auth: Authority) -> Any:
+    """The reconciler takes the list of live branches once, at the start of its sweep, then walks the
+    tables one at a time, listing each table's stores when it reaches it. A store of a branch missing from
+    that list is a "confirmed orphan" (no writer can hold a branch that does not exist) and is destroyed
+    under its lock without a fresh read. A branch created during the sweep is missing from the list too:
+    the fork its first write published meanwhile is destroyed (Omnigraph review: stale live_branches)."""
+    from sut.engine.maintenance import reclaim_store
+    from model.contract import CleanupReport
+    core = w.core
+    live = set(auth.branches)
+    reclaimed: list[str] = []
+    skipped: list[str] = []
+    failed: list[tuple[str, str]] = []
+    tables = sorted({p.fork.table for p in map(parse_store, core.stores()) if p is not None})
+    for table in tables:
+        listed = [s for s in core.stores() if (p := parse_store(s)) is not None and p.fork.table == table]
+        for store in sorted(listed, key=lambda s: (-parse_store(s).fork.bid, s)):  # type: ignore[union-attr]
+            fork = parse_store(store).fork  # type: ignore[union-attr]
+            if store in auth.derived() and fork.branch in live:
+                continue  # referenced at the start: not a candidate
+            core.fp.hit("cleanup.before_reclaim")
+            if fork.branch in live:  # a live branch: the fresh re-check under the lock (correct)
+                verdict = reclaim_store(w, store, (table, fork.branch))
+            else:
+                lock = core.locks.try_write((table, fork.branch))
+                if lock is None:
+                    verdict = "skipped"
+                else:
+                    try:
+                        core.fp.hit("cleanup.before_drop")
+                        core.drop_store(store)
+                        verdict = "reclaimed"
+                    except Exception as e:
+                        verdict = f"{type(e).__name__}: {e}"
+                    finally:
+                        lock.release()
+            if verdict == "reclaimed":
+                reclaimed.append(store)
+            elif verdict == "skipped":
+                skipped.append(store)
+            elif verdict != "kept":
+                failed.append((store, verdict))
+    return CleanupReport(tuple(reclaimed), tuple(skipped), tuple(failed))

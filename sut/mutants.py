@@ -42,6 +42,8 @@ def _registry() -> dict[str, Mutant]:
                {"cleanup.reclaim": B.reclaim_only_deleted_branches}),
         Mutant("reclaim_from_cached_authority", f, "I1 equivalence", all3,
                {"cleanup.sweep": B.sweep_from_cached_authority}),
+        Mutant("reclaim_from_sweep_start_branch_list", f, "I5 no ghosts", all3,
+               {"cleanup.sweep": B.sweep_from_branch_list_at_start}),
         Mutant("reclaim_without_lock", f, "I1 equivalence", all3, {"cleanup.reclaim": B.reclaim_without_lock}),
         Mutant("branch_delete_error_after_flip", f, "I4 honest failure", all3,
                {"branch_delete.finish": B.branch_delete_error_after_flip}),

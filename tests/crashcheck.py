@@ -166,17 +166,19 @@ def heal_and_check(backend: str, path: str, model: PossibleStates, **kwargs: Any
 def trial(backend: str, root: str, program: Sequence[Op], plan: FaultPlan, mutants: tuple[str, ...] = (),
           during: tuple[str, Op] | None = None, race_opener: bool = False) -> tuple[list, str]:
     """Run `program` under `plan` in a fresh directory; return (what fired, verdict). `during`: run that
-    operation on another worker at the first hit of that failpoint (an interleaving)."""
+    operation (or those operations) on another worker at the first hit of that failpoint (an
+    interleaving); the model takes them as happening before the call they interrupt completes."""
     if during is not None:
-        point, other_op = during
+        point, other_ops = during[0], (during[1] if isinstance(during[1], tuple) else (during[1],))
         others: list[Any] = []
 
         def interleaved() -> None:
-            if others:
+            for other_op in other_ops if others else ():
                 try:
-                    other_op.call(others[0])
-                except E.ContractError:
-                    pass
+                    run(others[0], model, other_op)
+                except SimulatedCrash:  # the process dies inside it: it may or may not have happened
+                    model.crashed(other_op)
+                    raise
         plan = plan | FaultPlan.callback_at(point, interleaved)
     path = os.path.join(root, f"trial-{abs(hash(repr(plan))) % 10**12}")
     shutil.rmtree(path, ignore_errors=True)

@@ -234,6 +234,36 @@ class FaultMachine(DifferentialMachine):
             self.fps.set_plan(self.primitives or FaultPlan())
             interleaved()
 
+    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
+          other=DifferentialMachine.tables, name=S.new_branches, doomed=S.new_branches, key=S.keys,
+          record=S.records)
+    @counted
+    def first_write_inside_cleanup(self, w: int, parent: str, table: str, other: str, name: str, doomed: str,
+                                   key: str, record: dict[str, Any]) -> None:
+        """The mirror of maintenance_inside_first_write: a cleanup sweeps the ghost of a deleted branch
+        (its reclaim failed), and at that step another worker creates a branch and writes to it, forking
+        a table: the fork it publishes meanwhile must survive the rest of the sweep."""
+        self.op("create_branch", doomed, parent, w=w)
+        self.op("put", table, "mine", {"a": 1}, doomed, w=w)
+        drops = FaultPlan.fail_primitive("drop", "any", calls=(1,))  # the delete's reclaim leaves a ghost
+        self.fps.set_plan(drops | (self.primitives or FaultPlan()))
+        self.op("delete_branch", doomed, w=w)
+        writer = self.db.worker()
+
+        def interleaved() -> None:
+            for op in (Op("create_branch", (name, parent)), Op("put", (other, key, record, name))):
+                self.workers.append(writer)  # self.run addresses workers by index
+                try:
+                    self.run(Op(op.name, op.args, len(self.workers) - 1))
+                finally:
+                    self.workers.pop()
+        mark = self._arm(FaultPlan.callback_at("cleanup.before_reclaim", interleaved,
+                                               hit=self.fps.hits["cleanup.before_reclaim"] + 1))
+        self.run(Op("cleanup", (), w % len(self.workers)))
+        self._fired_since(mark)
+        if self.db is not None:
+            self.fps.set_plan(self.primitives or FaultPlan())
+
     @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
           action=st.sampled_from(["crash", "error", "primitive"]))
     @counted

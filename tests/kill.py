@@ -34,6 +34,7 @@ SCENARIO_OF = {
     "reclaim_only_deleted_branches": "recreate over an orphaned fork",
     "reclaim_from_cached_authority": "cleanup after a fork published since its last sweep",
     "reclaim_without_lock": "cleanup racing a first write",
+    "reclaim_from_sweep_start_branch_list": "branch created and forked while cleanup sweeps",
     "branch_delete_error_after_flip": "branch delete failing after the authority flip",
     "non_atomic_branch_create": "crash between fork and publish on a live branch",
     "optimize_without_publish": "optimize without publish",

@@ -22,7 +22,7 @@ class Scenario:
     plan: FaultPlan = FaultPlan()
     crash: str | None = None
     backends: tuple[str, ...] = ALL
-    during: tuple[str, Op] | None = None  # another worker's operation at the first hit of a failpoint
+    during: tuple[str, Op | tuple[Op, ...]] | None = None  # another worker's calls at a failpoint's first hit
     race_opener: bool = False             # a second opener recovers in the middle of the first's recovery
 
 
@@ -101,6 +101,14 @@ SCENARIOS = (
              # the fork's copy fails once: a store create or chunk put (key-value), the native branch (Lance)
              plan=FaultPlan.fail_primitive("put", "table", calls=(5,)) | FaultPlan.fail_primitive(
                  "fork", "table", calls=(1,))),
+    Scenario("branch created and forked while cleanup sweeps", SEEDS["fork"],
+             (M("create_table", "t"), M("create_table", "u")) + _rows(2) + _rows(2, "u") + (
+                 M("create_branch", "c"), M("put", "t", "kc", {"x": 1}, branch="c"), M("delete_branch", "c"),
+                 M("cleanup"), M("scan", "u", branch="b"), M("put", "u", "kb2", {"x": 2}, branch="b"),
+                 M("scan", "u", branch="b")),
+             # the reclaim after the delete fails, leaving a ghost of c for the sweep to reach
+             plan=FaultPlan.fail_primitive("drop", "table", calls=(1,)),
+             during=("cleanup.before_reclaim", (M("create_branch", "b"), M("put", "u", "kb", {"x": 1}, branch="b")))),
     Scenario("cleanup after a fork published since its last sweep", SEEDS["fork"],
              (M("create_table", "t"),) + _rows(2) + (
                  M("cleanup"), M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("cleanup"),

@@ -80,6 +80,7 @@ def sweep(w: Any, auth: Authority) -> CleanupReport:
         if parsed is None:
             skipped.append(store)  # not a name this engine makes: never destroy what we cannot explain
             continue
+        core.fp.hit("cleanup.before_reclaim")  # between stores: the sweep holds no lock here
         verdict = core.steps["cleanup.reclaim"](w, store, (parsed.fork.table, parsed.fork.branch))
         if verdict == "reclaimed":
             reclaimed.append(store)
