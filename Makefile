@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
-	$(PY) -m ruff check model sut faults reports tests conftest.py
+	$(PY) -m ruff check model sut faults reports stress benchmarks tests conftest.py
 
 clean:
 	rm -rf $(VENV) reports/runs/* .pytest_cache .hypothesis
