@@ -26,30 +26,26 @@ from model.ops import Op
 LAYERS = ("raw", "engine", "model", "harness")
 
 
-def _time_raw(backend: str, workdir: str, ops: list[Op]) -> float:
-    path = tempfile.mkdtemp(prefix="raw-", dir=workdir)
-    raw = RawReplay(backend, path)
+def _time_calls(opener: Any, prefix: str, workdir: str, ops: list[Op]) -> float:
+    """Seconds to replay `ops` on what `opener(path)` returns, in a fresh directory (setup not timed)."""
+    path = tempfile.mkdtemp(prefix=prefix, dir=workdir)
+    target = opener(path)
     try:
         start = clock()
         for op in ops:
-            op.call(raw)
+            op.call(target)
         return clock() - start
     finally:
-        raw.close()
+        target.close()
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _time_raw(backend: str, workdir: str, ops: list[Op]) -> float:
+    return _time_calls(lambda p: RawReplay(backend, p), "raw-", workdir, ops)
 
 
 def _time_engine(backend: str, workdir: str, ops: list[Op]) -> float:
-    path = tempfile.mkdtemp(prefix="engine-", dir=workdir)
-    db = sut.open_database(backend, path)
-    try:
-        start = clock()
-        for op in ops:
-            op.call(db)
-        return clock() - start
-    finally:
-        db.close()
-        shutil.rmtree(path, ignore_errors=True)
+    return _time_calls(lambda p: sut.open_database(backend, p), "engine-", workdir, ops)
 
 
 def _rule(m: Any, op: Op) -> None:
