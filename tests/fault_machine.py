@@ -180,12 +180,13 @@ class FaultMachine(DifferentialMachine):
 
     @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
           name=S.new_branches, key=S.keys, record=S.records, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error"]), then_in_recovery=st.booleans())
+          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
     @counted
     def fault_in_first_write(self, w: int, parent: str, table: str, name: str, key: str,
                              record: dict[str, Any], which: int, action: str, then_in_recovery: bool) -> None:
-        """A new branch and its first write to a table, faulted at a step of that write: the fork-to-publish
-        gap of the Omnigraph seeds is reachable by construction (a new branch has forked nothing)."""
+        """A new branch and its first write to a table, faulted at a step of that write or at one of its
+        primitive calls: the fork-to-publish gap of the Omnigraph seeds, and a fork whose copy fails, are
+        reachable by construction (a new branch has forked nothing)."""
         self.op("create_branch", name, parent, w=w)
         self.fault_in.__wrapped__(self, w, "put", table, name, key, record, "a", name, which, action,
                                   then_in_recovery)
