@@ -188,6 +188,15 @@ class FaultMachine(DifferentialMachine):
         primitive calls: the fork-to-publish gap of the Omnigraph seeds, and a fork whose copy fails, are
         reachable by construction (a new branch has forked nothing)."""
         self.op("create_branch", name, parent, w=w)
+        if action == "primitive":  # one call of a primitive the fork's copy makes, on the table's stores
+            fault = FaultPlan.fail_primitive(("create", "put", "fork")[which % 3], "table",
+                                             calls=(1 + which // 3 % 3,))
+            mark = self._arm(fault)
+            self.run(Op("put", (table, key, record, name), w % len(self.workers)))
+            self._fired_since(mark)
+            if self.db is not None:
+                self.fps.set_plan(self.primitives or FaultPlan())
+            return
         self.fault_in.__wrapped__(self, w, "put", table, name, key, record, "a", name, which, action,
                                   then_in_recovery)
 
