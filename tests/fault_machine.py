@@ -19,6 +19,7 @@ from faults import CATALOGUE, FaultPlan, Failpoints, PointFault, SimulatedCrash
 from faults.plan import PRIMITIVES, TARGETS
 from model import errors as E
 from model.ops import Op
+from model.possible import TooManyStates
 from reports.counters import RUN
 from tests import strategies as S
 from tests.crashcheck import GHOSTLESS, heal_checks, observe, verdict
@@ -77,6 +78,8 @@ class FaultMachine(DifferentialMachine):
                 with self.fps.suspended():
                     observe(self.db, self.model)
             return e
+        except (AssertionError, TooManyStates):
+            raise  # a check that failed inside the call (in another worker's interleaved call): the finding
         except Exception as e:  # noqa: BLE001 - indeterminate, and recorded: it fails the run
             self.unexpected.append(f"{op!r} raised {type(e).__name__}: {e}")
             self.model.crashed(op, "raised unexpectedly")
