@@ -29,6 +29,14 @@ ALIASES = {"delete": "put"}  # a delete takes the steps of a put
 FAULTABLE = ("put", "delete", "drop_table", "create_table", "create_index", "create_branch", "delete_branch",
              "optimize", "cleanup")
 TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps, reopens
+# The primitives each operation calls (any backend): a drawn primitive fault aims at one of these, since a
+# fault on a primitive the operation never calls cannot fire (arm_primitives still draws from all of them).
+OPERATION_PRIMITIVES = {
+    "put": ("create", "put", "fork", "read"), "delete": ("create", "put", "fork", "read"),
+    "drop_table": ("drop", "put", "read"), "create_table": ("create", "put", "drop"),
+    "create_index": ("create", "put", "read"), "create_branch": ("put", "read"),
+    "delete_branch": ("drop", "put", "read"), "optimize": ("compact", "put", "restore", "read"),
+    "cleanup": ("drop", "read")}
 
 
 def failpoints_for(backend: str, op_name: str) -> list[str]:
@@ -165,8 +173,9 @@ class FaultMachine(DifferentialMachine):
         reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
         point = (reached if reached and which % 3 else names)[which % len(reached if reached and which % 3
                                                                           else names)]
-        if action == "primitive":  # one call of one primitive on one kind of store fails
-            fault = FaultPlan.fail_primitive(PRIMITIVES[which % len(PRIMITIVES)], TARGETS[which // 7 % 4],
+        if action == "primitive":  # one call of a primitive this operation makes, on one kind of store, fails
+            made = OPERATION_PRIMITIVES[kind]
+            fault = FaultPlan.fail_primitive(made[which % len(made)], TARGETS[which // 7 % 4],
                                              calls=(1 + which // 28,))
         else:
             fault = FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),))
