@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WORKERS ?= auto
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: test stress venv lint clean bench
+.PHONY: test stress venv lint clean bench kill-matrix
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 # HYPOTHESIS_REDIS_URL; or STRESS_ARGS="--help".
 stress: $(STAMP)
 	$(PY) -m stress $(STRESS_ARGS)
+
+# The generic search against every mutant on every backend, with shrinking (RocksDB and Lance take minutes per
+# mutant, so `make test` runs only LMDB's); writes reports/runs/<id>/mutants.json.
+kill-matrix: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) -q -m stress tests/test_kill_matrix.py $(PYTEST_ARGS)
 
 # Writes benchmarks/results/latest.json (+ latest.md) and prints the tables; about 10 minutes.
 # BENCH_QUICK=1 for a ~1 minute smoke run; BENCH_BACKENDS, BENCH_SECTIONS, BENCH_MUTANT_SEEDS, BENCH_MUTANTS.
