@@ -42,6 +42,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         p.error(f"unknown backends {bad}; choose from {BACKENDS}")
     if bad := sorted(set(args.mutants) - set(sut.MUTANTS)):
         p.error(f"unknown mutants {bad}; choose from {sorted(sut.MUTANTS)}")
+    if args.workers < 1:
+        p.error("--workers must be at least 1")
     if args.mutants:  # a mutant exists only where its step does
         args.backends = [b for b in args.backends if all(b in sut.MUTANTS[m].backends for m in args.mutants)]
         if not args.backends:

@@ -22,6 +22,7 @@ GHOSTCHECK_KEEP_DATA=<dir> it leaves a copy of the data directory there. Mutants
 from stress.replay import discard, keep, machine_class
 
 MUTANTS = {mutants!r}
+INVARIANT = {invariant!r}  # what it failed with when it was written
 Machine = machine_class({backend!r}, MUTANTS)
 
 
@@ -67,7 +68,10 @@ def run_reproducer(path: str, keep_data: str | None = None, timeout: float = 600
     env = dict(os.environ, PYTHONPATH=root, HYPOTHESIS_PROFILE="dev", SUITE_REPORT="0")
     if keep_data:
         env["GHOSTCHECK_KEEP_DATA"] = keep_data
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", path],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", path],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"the reproducer did not finish within {timeout:.0f}s"
     # Exit status 1 is "tests failed"; anything else (usage error, collection error) proves nothing.
     return proc.returncode == 1 and "1 failed" in proc.stdout, (proc.stdout + proc.stderr)[-3000:]

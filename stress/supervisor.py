@@ -28,6 +28,7 @@ class Child:
     reports: TextIO
     current: dict[str, Any] | None = None  # the batch it started last and has not finished
     overran: bool = False  # killed by the supervisor at the hard stop, not by a fault of its own
+    finished: bool = False  # it reported at least one whole batch
     live: dict[str, Any] = field(default_factory=dict)  # counts of the running batch so far
     buffer: list[str] = field(default_factory=list)
 
@@ -71,24 +72,52 @@ def spawn(index: int, restart: int, task: dict[str, Any]) -> Child:
     read_end, write_end = os.pipe()  # batch reports; the worker's own stdout and stderr go to its log
     payload = json.dumps(dict(task, worker=index, restart=restart, report_fd=write_end,
                               inject=task.get("inject") if index == 0 and restart == 0 else None))
+    # Its own process group: the hard stop kills the worker and the reproducer run it may have started.
     proc = subprocess.Popen([sys.executable, "-m", "stress.worker", payload], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
+                            stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True)
     os.close(write_end)
     return Child(index, restart, proc, log, log_path, reports=os.fdopen(read_end, encoding="utf-8"))
 
 
-def died(child: Child, rc: int, run_dir: str) -> dict[str, Any]:
-    """A worker that died of a signal (or exited non-zero outside any check): a harness-class finding."""
-    how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exited with status {rc}"
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name
+        return f"signal {number}"
+
+
+def replay_hint(task: dict[str, Any], batch: dict[str, Any]) -> str:
+    if not batch:
+        return "it died before starting a batch (see its log)"
+    extra = "".join(f" --{k} {v}" for k, v in (("steps", task["steps"]), ("examples", task["examples"])) if v)
+    mutants = f" --mutants {','.join(task['mutants'])}" if task["mutants"] else ""
+    return (f"rerun that batch with `python -m stress --replay {batch['backend']}:{batch['seed']}{mutants}{extra}"
+            " --database-dir <an empty directory>` (a fresh example database replays only that seed)")
+
+
+def died(child: Child, rc: int, task: dict[str, Any]) -> dict[str, Any]:
+    """A worker that died of a signal (or exited non-zero outside any check), or a batch cut off at the
+    hard stop (a liveness finding: it may have hung)."""
+    how = f"killed by {_signal_name(-rc)}" if rc < 0 else f"exited with status {rc}"
+    klass, what = "harness", f"stress worker {how}"
+    if child.overran:
+        klass, what = "liveness", "I9 no wedge: a stress batch overran the hard stop (killed by the supervisor)"
     batch = child.current or {}
-    tail = open(child.log_path, encoding="utf-8", errors="replace").read()[-4000:]
-    return {"class": "harness", "invariant": f"stress worker {how}", "backend": batch.get("backend"),
-            "seed": batch.get("seed"), "failpoint": None, "detail": f"worker {child.index} {how} during the batch "
-            f"of seed {batch.get('seed')} on {batch.get('backend')}; rerun that batch with "
-            f"`python -m stress --replay {batch.get('backend')}:{batch.get('seed')}`",
-            "signature": [f"stress worker {how}", None, batch.get("backend")], "program": "",
-            "reproducer": None, "data_dir": None, "log": os.path.relpath(child.log_path, run_dir),
+    with open(child.log_path, encoding="utf-8", errors="replace") as f:
+        tail = f.read()[-4000:]
+    return {"class": klass, "invariant": what, "backend": batch.get("backend"),
+            "seed": batch.get("seed"), "failpoint": None, "detail": f"worker {child.index}: {what}, during the "
+            f"batch of seed {batch.get('seed')} on {batch.get('backend')}; {replay_hint(task, batch)}",
+            "signature": [what, None, batch.get("backend")], "program": "",
+            "reproducer": None, "data_dir": None, "log": os.path.relpath(child.log_path, task["run_dir"]),
             "log_tail": tail}
+
+
+def _kill(child: Child) -> None:
+    try:
+        os.killpg(child.proc.pid, signal.SIGKILL)  # the worker and the reproducer run it started
+    except ProcessLookupError:
+        pass
 
 
 class Progress:
@@ -117,6 +146,7 @@ def supervise(task: dict[str, Any], workers: int, progress: Progress) -> Tally:
     # deadline only stops new batches; one still running at the hard stop is cut off (and reported).
     hard_stop = task["deadline"] + max(300.0, task["budget"])
     children: dict[int, Child] = {}
+    child_deaths: dict[int, int] = {}
 
     def start(index: int, restart: int) -> None:
         child = spawn(index, restart, task)
@@ -137,26 +167,34 @@ def supervise(task: dict[str, Any], workers: int, progress: Progress) -> Tally:
                 elif msg["type"] == "progress":
                     child.live = msg["counts"]
                 else:
-                    child.current, child.live = None, {}
+                    child.current, child.live, child.finished = None, {}, True
                     tally.batch(msg)
                 continue
             selector.unregister(child.reports)
             child.reports.close()
-            rc = child.proc.wait()
+            try:
+                rc = child.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # pipe closed, process stuck in native shutdown
+                _kill(child)
+                rc = child.proc.wait()
             child.log.close()
             del children[child.index]
             tally.children = list(children.values())
             if child.overran:
                 tally.overran.append(child.current or {})
-            elif rc != 0:
-                tally.failure(died(child, rc, task["run_dir"]))
-                if time.time() < task["deadline"]:
+            if rc != 0 or child.overran:
+                tally.failure(died(child, rc, task))
+                # A replay is one batch; a worker that keeps dying before any batch ends is not restarted.
+                child_deaths[child.index] = 0 if child.finished else child_deaths.get(child.index, 0) + 1
+                if (time.time() < task["deadline"] and not task.get("single") and not child.overran
+                        and child_deaths[child.index] < 3):
                     start(child.index, child.restart + 1)
         progress.show(tally)
         if time.time() > hard_stop:
             for child in children.values():
-                child.overran = True
-                child.proc.kill()
+                if not child.overran:
+                    child.overran = True
+                    _kill(child)
     progress.show(tally, force=True)
     if progress.tty:
         progress.out.write("\n")

@@ -2,7 +2,7 @@
 until the deadline. It reports each batch as one JSON line on a pipe (the supervisor reads them) and, for
 a failure, writes the shrunk program, a reproducer and a copy of the data directory first.
 
-Run alone to replay one batch: `python -m stress.worker '{"backend": "lmdb", "seed": 123, ...}'`."""
+To replay one batch, as a finding prints it: `python -m stress --replay lmdb:<seed> [--mutants ...]`."""
 from __future__ import annotations
 
 import ctypes
@@ -49,7 +49,9 @@ def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseExcep
                       deadline=None, derandomize=False, report_multiple_bugs=False, print_blob=False,
                       database=example_database(task.get("redis_url"), task["database_dir"]),
                       phases=list(Phase), suppress_health_check=_SLOW_OK)
-    test = seed(batch_seed_)(get_state_machine_test(machine, settings=config))
+    # The seed goes on the machine class: `seed()` on the test itself would also switch the example
+    # database off, and then no failure would be saved for the next run or the fleet to replay.
+    test = get_state_machine_test(seed(batch_seed_)(machine), settings=config)
     try:
         test()
     except Exception as e:  # noqa: BLE001 - whatever stopped the batch is the finding
@@ -73,7 +75,8 @@ def save_failure(failure: dict[str, Any], task: dict[str, Any]) -> dict[str, Any
     failed, output = artifacts.run_reproducer(path, keep_data=data)
     fired = []
     if os.path.exists(os.path.join(data, "fired.json")):
-        fired = json.load(open(os.path.join(data, "fired.json")))["fired"]
+        with open(os.path.join(data, "fired.json"), encoding="utf-8") as f:
+            fired = json.load(f)["fired"]
     failpoint = fired[-1][0] if fired else None
     rel = os.path.relpath
     return dict(failure, program="\n".join(failure["steps"]), failpoint=failpoint,
@@ -118,7 +121,7 @@ def batches(task: dict[str, Any]) -> None:
     backends = task["backends"]
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for batch in range(10**9):
-        if time.time() >= task["deadline"]:
+        if batch and time.time() >= task["deadline"]:  # at least one batch, however slow the start-up
             break
         backend = backends[(task["worker"] + batch) % len(backends)]
         s = task["seed"] if "seed" in task and task.get("single") else batch_seed(task["master"], task["worker"],

@@ -16,11 +16,13 @@ SAVED = os.environ.get("SUITE_SAVED_REPRODUCERS") or os.path.join(ROOT, "tests",
 FILES = sorted(glob.glob(os.path.join(SAVED, "**", "*repro_*.py"), recursive=True))
 
 
-def mutants_of(path: str) -> tuple[str, ...]:
-    for node in ast.parse(open(path, encoding="utf-8").read()).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MUTANTS" for t in node.targets):
-            return tuple(ast.literal_eval(node.value))
-    raise AssertionError(f"{path}: no MUTANTS = (...) line; was it written by make stress?")
+def constant(path: str, name: str) -> object:
+    """A module-level constant of a reproducer (MUTANTS, INVARIANT), read without importing it."""
+    with open(path, encoding="utf-8") as f:
+        for node in ast.parse(f.read()).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+                return ast.literal_eval(node.value)
+    raise AssertionError(f"{path}: no {name} = ... line; was it written by make stress?")
 
 
 def test_there_are_saved_reproducers():
@@ -32,8 +34,10 @@ def test_saved_reproducer(path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path], cwd=ROOT,
                           capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONPATH=ROOT, SUITE_REPORT="0", HYPOTHESIS_PROFILE="dev"))
-    if mutants_of(path):
-        assert proc.returncode == 1 and "1 failed" in proc.stdout, \
-            f"the suite no longer catches the bug of {mutants_of(path)}:\n{proc.stdout[-2000:]}"
+    mutants, invariant = constant(path, "MUTANTS"), str(constant(path, "INVARIANT"))
+    if mutants:  # it must still fail, and by the same invariant (not by an import error, say)
+        tag = invariant.split()[0]  # "I9"
+        assert proc.returncode == 1 and "1 failed" in proc.stdout and tag in proc.stdout, \
+            f"the suite no longer catches the bug of {mutants} by {invariant}:\n{proc.stdout[-2000:]}"
     else:
         assert proc.returncode == 0, f"a fixed engine bug is back:\n{proc.stdout[-2000:]}"

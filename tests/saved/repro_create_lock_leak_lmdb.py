@@ -5,6 +5,7 @@ suite still catches the class; tests/test_saved_reproducers.py checks it, and th
 from stress.replay import discard, keep, machine_class
 
 MUTANTS = ('create_lock_leak',)
+INVARIANT = 'I9 no wedge'  # what it failed with when it was written
 Machine = machine_class('lmdb', MUTANTS)
 
 

@@ -4,6 +4,7 @@ reproducer beside it)."""
 from stress.replay import discard, keep, machine_class
 
 MUTANTS = ()
+INVARIANT = 'I9 no wedge'  # what it failed with when it was written
 Machine = machine_class('lmdb', MUTANTS)
 
 

@@ -23,8 +23,33 @@ def _programs(seed_value: int) -> list[list[int]]:
 
     config = settings(max_examples=5, stateful_step_count=5, derandomize=False, database=None,
                       phases=[Phase.generate])
-    seed(seed_value)(get_state_machine_test(Recorder, settings=config))()
+    get_state_machine_test(seed(seed_value)(Recorder), settings=config)()  # as stress/worker.py seeds
     return runs
+
+
+def test_a_seed_on_the_machine_class_keeps_the_example_database(tmp_path):
+    """`seed()` on the test switches the database off; on the machine class it does not, so a seeded
+    stress batch still saves its failures for the next run (and for a fleet sharing Redis)."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    class Failing(RuleBasedStateMachine):
+        @rule(x=st.integers(0, 10))
+        def step(self, x: int) -> None:
+            assert x < 5
+
+    def saved(seed_the_class: bool) -> int:
+        directory = tmp_path / str(seed_the_class)
+        config = settings(max_examples=50, database=DirectoryBasedExampleDatabase(str(directory)),
+                          derandomize=False, phases=[Phase.generate, Phase.shrink])
+        test = (get_state_machine_test(seed(7)(Failing), settings=config) if seed_the_class
+                else seed(7)(get_state_machine_test(Failing, settings=config)))
+        try:
+            test()
+        except AssertionError:
+            pass
+        return sum(1 for p in directory.rglob("*") if p.is_file()) if directory.exists() else 0
+    assert saved(seed_the_class=True) > 0
+    assert saved(seed_the_class=False) == 0
 
 
 def test_a_seeded_stateful_test_replays_the_same_programs():
