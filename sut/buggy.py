@@ -205,13 +205,10 @@ def sweep_from_branch_list_at_start(w: Any, auth: Authority) -> Any:
     that list is a "confirmed orphan" (no writer can hold a branch that does not exist) and is destroyed
     under its lock without a fresh read. A branch created during the sweep is missing from the list too:
     the fork its first write published meanwhile is destroyed (Omnigraph review: stale live_branches)."""
-    from sut.engine.maintenance import reclaim_store
-    from model.contract import CleanupReport
+    from sut.engine.maintenance import reclaim_store, report_of
     core = w.core
     live = set(auth.branches)
-    reclaimed: list[str] = []
-    skipped: list[str] = []
-    failed: list[tuple[str, str]] = []
+    verdicts: list[tuple[str, str]] = []
     tables = sorted({p.fork.table for p in map(parse_store, core.stores()) if p is not None})
     for table in tables:
         listed = [s for s in core.stores() if (p := parse_store(s)) is not None and p.fork.table == table]
@@ -235,10 +232,5 @@ def sweep_from_branch_list_at_start(w: Any, auth: Authority) -> Any:
                         verdict = f"{type(e).__name__}: {e}"
                     finally:
                         lock.release()
-            if verdict == "reclaimed":
-                reclaimed.append(store)
-            elif verdict == "skipped":
-                skipped.append(store)
-            elif verdict != "kept":
-                failed.append((store, verdict))
-    return CleanupReport(tuple(reclaimed), tuple(skipped), tuple(failed))
+            verdicts.append((store, verdict))
+    return report_of(verdicts)

@@ -72,23 +72,25 @@ def cleanup(w: Any) -> CleanupReport:
 def sweep(w: Any, auth: Authority) -> CleanupReport:
     """Reclaim every store the (freshly read) authority does not derive, one at a time."""
     core = w.core
-    reclaimed, skipped, failed = [], [], []
+    verdicts: list[tuple[str, str]] = []
     ghosts = core.stores() - auth.derived()
     # Children before parents: a fork can only be forked from an older branch's fork (lower id).
     for store in sorted(ghosts, key=lambda s: (-(_bid(s)), s)):
         parsed = parse_store(store)
-        if parsed is None:
-            skipped.append(store)  # not a name this engine makes: never destroy what we cannot explain
+        if parsed is None:  # not a name this engine makes: never destroy what we cannot explain
+            verdicts.append((store, "skipped"))
             continue
         core.fp.hit("cleanup.before_reclaim")  # between stores: the sweep holds no lock here
-        verdict = core.steps["cleanup.reclaim"](w, store, (parsed.fork.table, parsed.fork.branch))
-        if verdict == "reclaimed":
-            reclaimed.append(store)
-        elif verdict == "skipped":
-            skipped.append(store)
-        elif verdict != "kept":  # kept: published meanwhile, so it is no ghost any more
-            failed.append((store, verdict))
-    return CleanupReport(tuple(reclaimed), tuple(skipped), tuple(failed))
+        verdicts.append((store, core.steps["cleanup.reclaim"](w, store, (parsed.fork.table, parsed.fork.branch))))
+    return report_of(verdicts)
+
+
+def report_of(verdicts: list[tuple[str, str]]) -> CleanupReport:
+    """The cleanup report from one verdict per store: reclaimed, skipped, kept (published meanwhile, so no
+    ghost any more) or the error that stopped its reclaim."""
+    return CleanupReport(tuple(s for s, v in verdicts if v == "reclaimed"),
+                         tuple(s for s, v in verdicts if v == "skipped"),
+                         tuple((s, v) for s, v in verdicts if v not in ("reclaimed", "skipped", "kept")))
 
 
 def reclaim_store(w: Any, store: str, lock_key: tuple[str, str]) -> str:
