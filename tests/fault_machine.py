@@ -55,10 +55,13 @@ class FaultMachine(DifferentialMachine):
         self.recovery_crash: str | None = None
         self.second_opener = False
         self.steps = 0
+        self.deaths = 0
+        self.fired_at_open = 0  # a StorageError with no fault fired since the last open is a wedge (I9)
 
     def open_db(self) -> Any:
         """Open with the armed faults; an open that fails under them (a failing disk) is retried with
         faults off, as an operator would after fixing the disk. The failed open itself released all."""
+        self.fired_at_open = len(self.fps.fired)
         try:
             return sut.open_database(self.backend, self.dir, faults=self.fps, mutants=self.mutants)
         except E.StorageError:
@@ -77,10 +80,13 @@ class FaultMachine(DifferentialMachine):
         try:
             answer = op.call(target)
         except SimulatedCrash:
+            self.deaths += 1
             self.model.crashed(op)
             self._restart_after_death()
             return None
         except E.ContractError as e:
+            if isinstance(e, E.StorageError) and self._fault_free_since_open():
+                raise AssertionError(f"I9 no wedge: {op!r} failed with no fault since the last open: {e!r}") from e
             self.model.failed(op, e)  # StorageError and Conflict fork; the others filter
             if len(self.model) > 1:  # collapse at once: composite rules run several calls in a row
                 with self.fps.suspended():
@@ -97,6 +103,10 @@ class FaultMachine(DifferentialMachine):
             left = self._ghosts() - before
             assert not left, f"I4 honest failure: {op!r} reported success but left {sorted(left)}"
         return answer
+
+    def _fault_free_since_open(self) -> bool:
+        plan = self.fps.plan
+        return len(self.fps.fired) == self.fired_at_open and (plan is None or not (plan.points or plan.primitives))
 
     def _ghosts(self) -> frozenset[str]:
         with self.fps.suspended():
@@ -152,15 +162,12 @@ class FaultMachine(DifferentialMachine):
             TOTALS["fired"] += 1
 
     # -- fault rules --------------------------------------------------------------------------------
-    @rule(w=S.workers, kind=st.sampled_from(FAULTABLE), table=DifferentialMachine.tables,
-          branch=DifferentialMachine.branches, key=S.keys, record=S.records, attr=S.attrs,
-          name=S.new_branches, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
-    @counted
     def fault_in(self, w: int, kind: str, table: str, branch: str, key: str, record: dict[str, Any],
-                 attr: str, name: str, which: int, action: str, then_in_recovery: bool) -> None:
-        """Run one operation on existing names with a crash or an injected error at one of its failpoints,
-        or with one of its primitive calls failing; after a crash, optionally crash again in recovery."""
+                 attr: str, name: str, which: int, action: str, then_in_recovery: bool,
+                 points: list[str] | None = None) -> None:
+        """Run one operation on existing names with a crash or an injected error at one of its failpoints
+        (`points`, or those this run has passed more often than not), or with one of its primitive calls
+        failing; after a crash, optionally crash again in recovery, and retry a crashed write (I9)."""
         if kind == "create_branch":  # a new name if there is one: an existing one fails before any step
             taken = {b for s in self.model.states for b in s.branches}
             name = next((n for n in (name, "b", "c", "d") if n not in taken), name)
@@ -169,10 +176,11 @@ class FaultMachine(DifferentialMachine):
                 "create_index": (table, attr), "create_branch": (name, branch),
                 "delete_branch": (name if branch == "main" else branch,),
                 "optimize": (), "cleanup": ()}[kind]
-        names = failpoints_for(self.backend, kind)
-        reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
-        point = (reached if reached and which % 3 else names)[which % len(reached if reached and which % 3
-                                                                          else names)]
+        if points is None:
+            names = failpoints_for(self.backend, kind)
+            reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
+            points = reached if reached and which % 3 else names
+        point = points[which % len(points)]
         if action == "primitive":  # one call of a primitive this operation makes, on one kind of store, fails
             made = OPERATION_PRIMITIVES[kind]
             fault = FaultPlan.fail_primitive(made[which % len(made)], TARGETS[which // 7 % 4],
@@ -184,11 +192,34 @@ class FaultMachine(DifferentialMachine):
             recovery = failpoints_for(self.backend, "open")
             self.recovery_crash = recovery[which % len(recovery)]
             self.second_opener = which % 2 == 0
-        self.run(Op(kind, args, w % len(self.workers)))
+        op, deaths = Op(kind, args, w % len(self.workers)), self.deaths
+        self.run(op)
         self.recovery_crash = None
         self._fired_since(mark)
+        TOTALS[f"fired in {kind}"] += len(self.fps.fired) > mark
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
+            if self.deaths > deaths and kind in ("put", "delete"):
+                self.run(Op(kind, args))  # the client retries: I9, the next write must succeed
+
+    # One rule per family of operations, so that each family is faulted about as often as any plain rule
+    # is called (one rule over all nine drew a faulted create_branch in under 1 of 40 programs).
+    def _fault_rule(kinds: tuple[str, ...], name: str) -> Any:  # type: ignore[misc]
+        def faulted(self: "FaultMachine", kind: str, **kwargs: Any) -> None:
+            self.fault_in(kind=kind, **kwargs)
+        faulted.__name__ = name
+        faulted.__doc__ = f"fault_in for {', '.join(kinds)}."
+        return rule(w=S.workers, kind=st.sampled_from(kinds), table=DifferentialMachine.tables,
+                    branch=DifferentialMachine.branches, key=S.keys, record=S.records, attr=S.attrs,
+                    name=S.new_branches, which=st.integers(0, 40),
+                    action=st.sampled_from(["crash", "error", "primitive"]),
+                    then_in_recovery=st.booleans())(counted(faulted))
+
+    fault_in_write = _fault_rule(("put", "delete"), "fault_in_write")
+    fault_in_ddl = _fault_rule(("create_table", "drop_table", "create_index"), "fault_in_ddl")
+    fault_in_branch_op = _fault_rule(("create_branch", "delete_branch"), "fault_in_branch_op")
+    fault_in_maintenance = _fault_rule(("optimize", "cleanup"), "fault_in_maintenance")
+    del _fault_rule
 
     @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
           name=S.new_branches, key=S.keys, record=S.records, which=st.integers(0, 40),
@@ -209,8 +240,8 @@ class FaultMachine(DifferentialMachine):
             if self.db is not None:
                 self.fps.set_plan(self.primitives or FaultPlan())
             return
-        self.fault_in.__wrapped__(self, w, "put", table, name, key, record, "a", name, which, action,
-                                  then_in_recovery)
+        self.fault_in(w, "put", table, name, key, record, "a", name, which, action, then_in_recovery,
+                      points=failpoints_for(self.backend, "put"))  # all on a first write's path
 
     @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
           action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
@@ -221,7 +252,7 @@ class FaultMachine(DifferentialMachine):
         for i in range(10):
             self.op("put", table, f"r{i}", {attr: i % 3}, "main", w=w)
         if action != "primitive":
-            self.fault_in.__wrapped__(self, w, "create_index", table, "main", "k1", {}, attr, "b", which,
+            self.fault_in(w, "create_index", table, "main", "k1", {}, attr, "b", which,
                                       action, then_in_recovery)
             return
         mark = self._arm(FaultPlan.fail_primitive("put", "index", calls=(1 + which % 10,)))  # the seed's
@@ -264,7 +295,8 @@ class FaultMachine(DifferentialMachine):
                                    key: str, record: dict[str, Any]) -> None:
         """The mirror of maintenance_inside_first_write: a cleanup sweeps the ghost of a deleted branch
         (its reclaim failed), and at that step another worker creates a branch and writes to it, forking
-        a table: the fork it publishes meanwhile must survive the rest of the sweep."""
+        `other` and every other table (tables the sweep has passed and tables it has yet to reach): each
+        fork it publishes meanwhile must survive the rest of the sweep."""
         self.op("create_branch", doomed, parent, w=w)
         self.op("put", table, "mine", {"a": 1}, doomed, w=w)
         drops = FaultPlan.fail_primitive("drop", "any", calls=(1,))  # the delete's reclaim leaves a ghost
@@ -273,7 +305,8 @@ class FaultMachine(DifferentialMachine):
         writer = self.db.worker()
 
         def interleaved() -> None:
-            for op in (Op("create_branch", (name, parent)), Op("put", (other, key, record, name))):
+            writes = [Op("put", (t, key, record, name)) for t in sorted(self._live_tables() - {other})]
+            for op in [Op("create_branch", (name, parent)), Op("put", (other, key, record, name)), *writes]:
                 self.workers.append(writer)  # self.run addresses workers by index
                 try:
                     self.run(Op(op.name, op.args, len(self.workers) - 1))
@@ -293,7 +326,7 @@ class FaultMachine(DifferentialMachine):
         """A drop faulted at one of its steps, then a same-name create (HarperDB #1246): the new table must
         start empty everywhere and the old one must never come back."""
         self.op("put", table, "old", {attr: 1}, "main", w=w)
-        self.fault_in.__wrapped__(self, w, "drop_table", table, "main", "k1", {}, attr, "b", which, action,
+        self.fault_in(w, "drop_table", table, "main", "k1", {}, attr, "b", which, action,
                                   False)
         if self.db is not None:
             self.op("create_table", table, (attr,), w=w)
@@ -305,7 +338,7 @@ class FaultMachine(DifferentialMachine):
         """A new branch with a fork of its own, then its delete faulted at one of its steps."""
         self.op("create_branch", name, parent, w=w)
         self.op("put", table, "mine", {"a": 1}, name, w=w)
-        self.fault_in.__wrapped__(self, w, "delete_branch", table, name, "k1", {}, "a", name, which, action,
+        self.fault_in(w, "delete_branch", table, name, "k1", {}, "a", name, which, action,
                                   False)
 
     def _live_tables(self) -> set[str]:

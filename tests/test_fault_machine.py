@@ -2,10 +2,12 @@
 primitives, restarts and heals, checked against the model and the invariants after every step."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests import fault_machine
+from tests.machine import RULE_CALLS
 
 
 class FaultsLmdb(fault_machine.FaultMachine):
@@ -40,3 +42,17 @@ def test_fault_machine(backend):
     # first write); the seed scenarios and the enumeration hit every point on purpose.
     assert totals["fired"] >= totals["planned"] // 8, f"most planned faults never fired: {dict(totals)}"
 
+
+
+@pytest.mark.backend_only("lmdb")
+def test_every_rule_runs_and_every_operation_is_faulted(backend):
+    """A rule that never runs, or an operation never faulted, is a bug class the search cannot find. Counted
+    on the CI programs of the cheapest backend (the others run the same rules with fewer programs)."""
+    RULE_CALLS.clear()
+    fault_machine.TOTALS.clear()
+    run_state_machine_as_test(MACHINES[backend], settings=settings(settings(), max_examples=CI_EXAMPLES[backend]))
+    machine = fault_machine.FaultMachine
+    rules = {n for n in dir(machine) if getattr(getattr(machine, n), "hypothesis_stateful_rule", None)}
+    assert rules and not [r for r in rules if not RULE_CALLS[r]], f"rules never run: {dict(RULE_CALLS)}"
+    unfaulted = [k for k in fault_machine.FAULTABLE if not fault_machine.TOTALS[f"fired in {k}"]]
+    assert not unfaulted, f"operations no fault ever fired in: {unfaulted}; {dict(fault_machine.TOTALS)}"

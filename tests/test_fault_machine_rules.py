@@ -1,0 +1,71 @@
+"""The fault machine's rules, called one by one on a fresh machine: what each rule does to a mutated engine
+is deterministic here, so a rule that can no longer reach its bug class fails by name, long before the
+generic search's kill times drift."""
+from __future__ import annotations
+
+import pytest
+
+from tests import fault_machine
+from tests.fault_machine import failpoints_for
+
+
+def _machine(backend, mutants=()):
+    m = type(f"Rules_{backend}", (fault_machine.FaultMachine,), {"backend": backend, "mutants": mutants})()
+    m.open([])
+    m.main_branch()
+    return m
+
+
+def _close(m):
+    m.fps.set_plan(fault_machine.FaultPlan())
+    if m.db is not None:
+        m.db.close()
+        m.db = None
+    m.teardown()
+
+
+def _crash_first_write_at(m, point):
+    which = failpoints_for(m.backend, "put").index(point)  # a fresh branch has passed no put failpoint
+    m.put(0, "t", "main", "k0", {"a": 0})
+    m.fault_in_first_write(0, "main", "t", "b", "k1", {"a": 1}, which, "crash", False)
+
+
+@pytest.mark.parametrize("mutants", [(), ("no_fork_self_heal",)], ids=["engine", "no_fork_self_heal"])
+def test_a_write_that_crashed_is_retried_and_must_succeed(backend, mutants):
+    """I9: after a crash between fork and publish, the client retries its write. The engine heals the
+    orphan fork; the mutant that trusts no fork can exist is wedged, and the retry says so."""
+    m = _machine(backend, mutants)
+    try:
+        if mutants:
+            with pytest.raises(AssertionError, match="I9 no wedge"):
+                _crash_first_write_at(m, "fork.before_publish")
+        else:
+            _crash_first_write_at(m, "fork.before_publish")
+            m.observable_state_matches()
+            assert m.db.get("t", "k1", "b") == {"a": 1}, "the retried write is not there"
+        assert ("fork.before_publish", 1, "crash") in m.fps.fired
+    finally:
+        _close(m)
+
+
+@pytest.mark.parametrize("mutants", [(), ("reclaim_from_sweep_start_branch_list",)],
+                         ids=["engine", "reclaim_from_sweep_start_branch_list"])
+def test_a_fork_published_during_a_sweep_survives_it(backend, mutants):
+    """The ghost the sweep reaches first is in table t; the branch created meanwhile forks every table, so
+    also u, which a sweep walking table by table reaches later. The mutant destroys that fork."""
+    m = _machine(backend, mutants)
+    try:
+        m.create_table(0, "u", [])
+        for table in ("t", "u"):
+            m.put(0, table, "main", "k0", {"a": 0})
+        m.first_write_inside_cleanup(0, "main", "t", "t", "c", "b", "k1", {"a": 1})
+        assert ("cleanup.before_reclaim", 1, "callback") in m.fps.fired
+        if mutants:
+            with pytest.raises(AssertionError):
+                m.observable_state_matches()
+                m.authority_matches_disk()
+        else:
+            m.observable_state_matches()
+            m.authority_matches_disk()
+    finally:
+        _close(m)
