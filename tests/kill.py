@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 from typing import Any
@@ -20,6 +21,8 @@ from tests import fault_machine
 from tests.crashcheck import trial
 from tests.invariants import INVARIANTS, violated
 from tests.scenarios import SCENARIOS
+
+SHRINK_SECONDS = float(os.environ.get("KILL_SHRINK_SECONDS", "60"))  # per kill; Hypothesis's own is 300
 
 # Which named scenario re-creates each mutant's incident.
 SCENARIO_OF = {
@@ -63,22 +66,54 @@ def _program_length(exc: BaseException) -> int:
 
 
 def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
+    """The generic search on the mutated engine: time (and programs) to the first failure, and with
+    `shrink` the length of the program Hypothesis shrinks it to, from one run."""
+    clock: dict[str, Any] = {"programs": 0, "first": None}
     machine = type(f"Mutant_{mutant}_{backend}", (fault_machine.FaultMachine,),
-                   {"backend": backend, "mutants": (mutant,)})
-    base = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
-                    deadline=None, report_multiple_bugs=False, print_blob=False)
+                   {"backend": backend, "mutants": (mutant,), "teardown": _timed_teardown(clock)})
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
+    config = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
+                      deadline=None, report_multiple_bugs=False, print_blob=False, phases=phases)
+    from hypothesis.internal.conjecture import engine  # its shrink bound: pinned by a surface guard
+    bound, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, SHRINK_SECONDS  # type: ignore[attr-defined,assignment]
     start = time.perf_counter()
-    found = _run(machine, settings(base, phases=[Phase.explicit, Phase.generate]))
-    seconds = time.perf_counter() - start
-    result = {"killed": found is not None, "seconds_to_kill": round(seconds, 2), "budget": max_examples}
+    try:
+        found = _run(machine, config)
+    finally:
+        engine.MAX_SHRINKING_SECONDS = bound  # type: ignore[attr-defined]
+    first = clock["first"] if clock["first"] is not None else time.perf_counter()
+    result = {"killed": found is not None, "seconds_to_kill": round(first - start, 2), "budget": max_examples}
     if found is None:
         return result
     invariant, klass = classify(found)
-    result.update(invariant=invariant, klass=klass, detail=str(found).splitlines()[0][:300])
+    result.update(invariant=invariant, klass=klass, detail=str(found).splitlines()[0][:300],
+                  programs_to_kill=clock["first_program"])
     if shrink:
-        shrunk = _run(machine, settings(base, phases=[Phase.explicit, Phase.generate, Phase.shrink]))
-        result["shrunk_length"] = _program_length(shrunk) if shrunk is not None else None
+        spent = time.perf_counter() - first
+        # A shrink stopped by the bound gives an upper bound on the shortest program, and says so.
+        result.update(shrunk_length=_program_length(found), shrink_seconds=round(spent, 2),
+                      shrink_capped=spent >= SHRINK_SECONDS)
     return result
+
+
+def _timed_teardown(clock: dict[str, Any]) -> Any:
+    """A teardown that notes when (and after how many programs) the first failing program ended: the
+    failure is in flight at teardown (a step failed) or teardown itself raises it (the heal phase)."""
+    from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
+
+    def teardown(self: Any) -> None:
+        clock["programs"] += 1
+        failing = sys.exc_info()[1]
+        try:
+            fault_machine.FaultMachine.teardown(self)
+        except BaseException as e:
+            failing = e
+            raise
+        finally:
+            if clock["first"] is None and failing is not None and not isinstance(
+                    failing, (StopTest, UnsatisfiedAssumption, Frozen)):
+                clock["first"], clock["first_program"] = time.perf_counter(), clock["programs"]
+    return teardown
 
 
 def _run(machine: Any, config: Any) -> BaseException | None:
