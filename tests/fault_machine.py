@@ -168,6 +168,11 @@ class FaultMachine(DifferentialMachine):
         """Run one operation on existing names with a crash or an injected error at one of its failpoints
         (`points`, or those this run has passed more often than not), or with one of its primitive calls
         failing; after a crash, optionally crash again in recovery, and retry a crashed write (I9)."""
+        if kind == "delete":  # a key that is there if there is one: deleting nothing takes no step
+            there = sorted({k for s in self.model.states for k in s.rows(branch, table)} if table in
+                           self._live_tables() and branch in {b for s in self.model.states for b in s.branches}
+                           else ())
+            key = key if key in there or not there else there[which % len(there)]
         if kind == "create_branch":  # a new name if there is one: an existing one fails before any step
             taken = {b for s in self.model.states for b in s.branches}
             name = next((n for n in (name, "b", "c", "d") if n not in taken), name)
@@ -176,8 +181,9 @@ class FaultMachine(DifferentialMachine):
                 "create_index": (table, attr), "create_branch": (name, branch),
                 "delete_branch": (name if branch == "main" else branch,),
                 "optimize": (), "cleanup": ()}[kind]
-        if points is None:
-            names = failpoints_for(self.backend, kind)
+        if points is None:  # a write forks only on a branch's first write: that is fault_in_first_write's
+            names = [n for n in failpoints_for(self.backend, kind)
+                     if kind not in ("put", "delete") or not n.startswith("fork.")]
             reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
             points = reached if reached and which % 3 else names
         point = points[which % len(points)]
@@ -197,6 +203,7 @@ class FaultMachine(DifferentialMachine):
         self.recovery_crash = None
         self._fired_since(mark)
         TOTALS[f"fired in {kind}"] += len(self.fps.fired) > mark
+        TOTALS[f"planned in {kind}:{action}"] += 1
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
             if self.deaths > deaths and kind in ("put", "delete"):
@@ -287,26 +294,29 @@ class FaultMachine(DifferentialMachine):
             self.fps.set_plan(self.primitives or FaultPlan())
             interleaved()
 
-    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
-          other=DifferentialMachine.tables, name=S.new_branches, doomed=S.new_branches, key=S.keys,
-          record=S.records)
+    @rule(w=S.workers, parent=DifferentialMachine.branches, name=S.new_branches, doomed=S.new_branches,
+          key=S.keys, record=S.records)
     @counted
-    def first_write_inside_cleanup(self, w: int, parent: str, table: str, other: str, name: str, doomed: str,
-                                   key: str, record: dict[str, Any]) -> None:
+    def first_write_inside_cleanup(self, w: int, parent: str, name: str, doomed: str, key: str,
+                                   record: dict[str, Any]) -> None:
         """The mirror of maintenance_inside_first_write: a cleanup sweeps the ghost of a deleted branch
         (its reclaim failed), and at that step another worker creates a branch and writes to it, forking
-        `other` and every other table (tables the sweep has passed and tables it has yet to reach): each
-        fork it publishes meanwhile must survive the rest of the sweep."""
+        every table: those the sweep has passed and those it has yet to reach (there are two at least).
+        Each fork it publishes meanwhile must survive the rest of the sweep."""
+        for t in S.TABLES:
+            if t not in self._live_tables():
+                self.op("create_table", t, (), w=w)
         self.op("create_branch", doomed, parent, w=w)
-        self.op("put", table, "mine", {"a": 1}, doomed, w=w)
+        for t in sorted(self._live_tables()):
+            self.op("put", t, "mine", {"a": 1}, doomed, w=w)
         drops = FaultPlan.fail_primitive("drop", "any", calls=(1,))  # the delete's reclaim leaves a ghost
         self.fps.set_plan(drops | (self.primitives or FaultPlan()))
         self.op("delete_branch", doomed, w=w)
         writer = self.db.worker()
 
         def interleaved() -> None:
-            writes = [Op("put", (t, key, record, name)) for t in sorted(self._live_tables() - {other})]
-            for op in [Op("create_branch", (name, parent)), Op("put", (other, key, record, name)), *writes]:
+            writes = [Op("put", (t, key, record, name)) for t in sorted(self._live_tables())]
+            for op in [Op("create_branch", (name, parent)), *writes]:
                 self.workers.append(writer)  # self.run addresses workers by index
                 try:
                     self.run(Op(op.name, op.args, len(self.workers) - 1))
