@@ -54,6 +54,7 @@ def test_generic_search_kills_every_mutant(backend):
 
 
 @pytest.mark.stress
+@pytest.mark.timeout(4 * 3600)  # up to 17 mutants, each searched then shrunk (bounded): not the usual 10 min
 def test_generic_search_kills_every_mutant_with_shrinking(backend):
     _generic(backend, shrink=True)
 
