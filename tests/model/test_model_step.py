@@ -16,6 +16,7 @@ from model.rules import check_indexed, check_key, check_name, check_record, chec
 from model.state import State
 from model.step import INTERMEDIATES, STEPS, step
 from model.values import canon_record, record_of
+from tests.model.test_model_rules import bad_keys, bad_name_text, bad_values, non_str
 
 IN, IR, IK, NT, NB, NI = (E.InvalidName, E.InvalidRecord, E.InvalidKey, E.NoSuchTable, E.NoSuchBranch,
                           E.NoSuchIndex)
@@ -297,3 +298,43 @@ def test_a_recreated_branch_starts_from_the_parents_current_data(pre, on_b, afte
     s = write(ok(s, "delete_branch", "b")[0], parent, after)
     s = ok(s, "create_branch", "b", parent)[0]
     assert tc(view(s, "t", "b")) == tc(view(s, "t", parent)) == tc(applied(applied({}, pre), after))
+
+
+# --- generated bad input through every operation ----------------------------------------------------------
+GOOD = {"create_table": ("v", ("a",)), "drop_table": ("u",), "create_index": ("t", "b"),
+        "put": ("t", "k", {"a": 1}, "b"), "delete": ("t", "k1", "b"), "get": ("t", "k1", "b"),
+        "scan": ("t", "b"), "find": ("t", "a", 1, "b"), "create_branch": ("x", "b"), "delete_branch": ("c",)}
+
+
+def _bad_for(argument: str) -> st.SearchStrategy:
+    bad_name = st.one_of(bad_name_text, non_str)
+    return {"key": st.tuples(st.just(IK), bad_keys),
+            "record": st.tuples(st.just(IR), st.one_of(non_str, st.dictionaries(bad_name_text, st.integers(),
+                                                                                 min_size=1, max_size=2),
+                                                       st.dictionaries(st.just("a"), bad_values, min_size=1))),
+            "value": st.tuples(st.just(IR), bad_values),
+            "indexed": st.tuples(st.just(IN), st.one_of(st.lists(bad_name, min_size=1, max_size=2),
+                                                         bad_name_text))}.get(argument, st.tuples(st.just(IN), bad_name))
+
+
+@st.composite
+def one_bad_argument(draw):
+    name = draw(st.sampled_from(sorted(GOOD)))
+    i = draw(st.integers(0, len(SIGNATURES[name]) - 1))
+    err, bad = draw(_bad_for(SIGNATURES[name][i]))
+    return name, GOOD[name][:i] + (bad,) + GOOD[name][i + 1:], err
+
+
+def test_the_good_arguments_succeed():
+    for name, args in GOOD.items():
+        ok(BASE, name, *args)
+
+
+@given(one_bad_argument())
+def test_a_generated_bad_argument_is_its_typed_error_and_changes_nothing(case):
+    """Traversal, reserved, NUL, oversized, wrong-typed: one argument of an otherwise good call replaced by
+    a generated bad value gives exactly the error of that argument's rule, and the same state back."""
+    name, args, err = case
+    s2, out = step(BASE, Op(name, args))
+    assert out.error is err, (name, args, out.error)
+    assert out.answer is None and s2 is BASE
