@@ -45,7 +45,6 @@ def failpoints_for(backend: str, op_name: str) -> list[str]:
 
 
 class FaultMachine(DifferentialMachine):
-    mutants: tuple[str, ...] = ()  # the kill matrix runs the same machine on a mutated engine
 
     def __init__(self) -> None:
         super().__init__()

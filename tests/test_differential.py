@@ -1,9 +1,11 @@
 """The fault-free differential machine on every backend: the engine answers exactly as the model."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from stress.artifacts import program_of
 from tests import machine
 
 
@@ -39,3 +41,22 @@ def test_every_rule_is_exercised(backend: str) -> None:
         if not missing:
             break
     assert rules and not missing, f"rules never exercised: {missing}; calls: {dict(machine.RULE_CALLS)}"
+
+
+class CachedSweepLmdb(DifferentialLmdb):
+    mutants = ("reclaim_from_cached_authority",)  # cleanup destroys a fork published since its last sweep
+
+
+def test_a_failure_is_printed_as_a_program_that_fails_again_on_its_own():
+    """Failing output is a runnable program: the steps Hypothesis prints, run alone on a fresh machine,
+    fail the same way (here on a mutant whose bug needs no fault, so the fault-free machine finds it)."""
+    with pytest.raises(Exception) as found:
+        run_state_machine_as_test(CachedSweepLmdb, settings=settings(
+            max_examples=500, derandomize=True, database=None, deadline=None, print_blob=False))
+    notes = "\n".join(getattr(found.value, "__notes__", []))
+    program = program_of(found.value)
+    assert "state = CachedSweepLmdb()" in notes and program, notes
+    with pytest.raises(type(found.value)) as again:
+        exec("\n".join(["state = CachedSweepLmdb()", *program, "state.teardown()"]),
+             {"CachedSweepLmdb": CachedSweepLmdb})
+    assert str(again.value).splitlines()[0] == str(found.value).splitlines()[0]

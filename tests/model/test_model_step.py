@@ -313,8 +313,8 @@ def _bad_for(argument: str) -> st.SearchStrategy:
                                                                                  min_size=1, max_size=2),
                                                        st.dictionaries(st.just("a"), bad_values, min_size=1))),
             "value": st.tuples(st.just(IR), bad_values),
-            "indexed": st.tuples(st.just(IN), st.one_of(st.lists(bad_name, min_size=1, max_size=2),
-                                                         bad_name_text))}.get(argument, st.tuples(st.just(IN), bad_name))
+            "indexed": st.tuples(st.just(IN), st.one_of(st.lists(bad_name, min_size=1, max_size=2), bad_name_text)),
+            }.get(argument, st.tuples(st.just(IN), bad_name))
 
 
 @st.composite
