@@ -142,7 +142,7 @@ def _scenario_kill(scenario: Any, mutant: str, backend: str, root: str) -> dict[
     points = 0
     if verdict == "ok":
         def crash_only(plan: FaultPlan) -> tuple[list, str]:
-            got, v = trial(backend, root, scenario.program, scenario.plan | plan, **kwargs)
+            got, v = trial(backend, root, scenario.program, plan | scenario.plan, **kwargs)  # crash first
             return [f for f in got if f[2] == "crash"], v
         result = enumerate_faults(crash_only, "crash")
         points = result.visited

@@ -6,6 +6,7 @@ import pytest
 
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
+from faults.plan import ANY, PointFault
 from tests.crashcheck import trial
 from tests.scenarios import SCENARIOS
 
@@ -23,10 +24,16 @@ def test_seed_scenario(scenario, backend, tmp_path):
     assert verdict == "ok", verdict
 
     def crash_only(plan):
-        got, v = trial(backend, root, scenario.program, scenario.plan | plan, during=scenario.during,
+        # The crash goes first: at the hit where the incident's own error fires, a plan checked in the
+        # other order raises the error, nothing crashes, and the enumeration would stop there.
+        got, v = trial(backend, root, scenario.program, plan | scenario.plan, during=scenario.during,
                        race_opener=scenario.race_opener)
         return [f for f in got if f[2] == "crash"], v
     result = enumerate_faults(crash_only, "crash")
     print(f"{scenario.name} on {backend}: {result.visited} crash points")
-    assert result.visited > 0
+    hits: list[int] = []  # every failpoint hit of the run with the incident's fault is one crash point
+    count = FaultPlan(points=(PointFault(ANY, "callback", callback=lambda: hits.append(1)),))
+    trial(backend, root, scenario.program, count | scenario.plan, during=scenario.during,
+          race_opener=scenario.race_opener)
+    assert result.visited == len(hits) > 0, f"visited {result.visited} of {len(hits)} crash points"
     assert not result.failures, [(v.k, v.fired, v.verdict) for v in result.failures][:3]
