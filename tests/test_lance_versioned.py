@@ -125,6 +125,28 @@ def test_optimize_publishes_compaction_and_keeps_rows(path):
     db.close()
 
 
+def test_optimize_compacts_branch_forks_too_and_keeps_every_branch(path):
+    """A branch's fork is compacted and published like main's stores; neither branch changes, and the pin
+    of every (branch, table) equals its HEAD after optimize and after a reopen."""
+    db = _seeded(path)
+    db.create_branch("b")
+    for i in range(5, 12):
+        db.put("t", f"b{i}", {"x": i % 2}, branch="b")
+    forks = {s for (b, _t), (s, _v) in db.inventory().pins.items() if b == "b"}
+    before = db.inventory().versions
+    seen = {b: (db.scan("t", b), db.find("t", "x", 1, b)) for b in ("main", "b")}
+    db.optimize()
+    inv = db.inventory()
+    assert inv.drift == {} and any(inv.versions[s] > before[s] for s in forks), (before, inv.versions)
+    assert {b: (db.scan("t", b), db.find("t", "x", 1, b)) for b in ("main", "b")} == seen
+    db.close()
+    db = sut.open_database("lance", path)
+    inv = db.inventory()
+    assert inv.drift == {} and all(inv.stores[s] == v for (_b, _t), (s, v) in inv.pins.items())
+    assert {b: (db.scan("t", b), db.find("t", "x", 1, b)) for b in ("main", "b")} == seen
+    db.close()
+
+
 def test_crash_between_compaction_and_publish_rolls_forward(path):
     """Compaction committed, not published: open publishes it (content-preserving), pin == HEAD."""
     db = _seeded(path)

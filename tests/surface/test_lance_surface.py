@@ -315,3 +315,27 @@ def test_bare_exception_types(tmp_path):
     with pytest.raises(ValueError, match="Ref not found error: tag nosuchtag does not exist"):
         lance.dataset(u, version="nosuchtag")
     assert ds.version == 1
+
+
+def test_a_branch_reopened_by_name_is_read_written_compacted_and_restored_on_that_branch(tmp_path):
+    """The engine never keeps create_branch's handle: it reopens a fork as
+    lance.dataset(uri).checkout_version((branch, None)) (HEAD) or ((branch, v)) and calls latest_version,
+    merge_insert, restore and compact_files there. Each must act on the branch only."""
+    u = str(tmp_path / "t")
+    ds = lance.write_dataset(kv(("a", "1")), u)
+    upsert(ds, ("b", "2"))  # main v2
+    lance.dataset(u).create_branch("b5", ("main", 2))
+
+    def head(branch):
+        return lance.dataset(u).checkout_version((branch, None))
+    assert head("b5").latest_version == 2
+    for k in "xyz":
+        upsert(head("b5"), (k, k))  # b5 v3..v5, each through a fresh handle
+    assert head("b5").latest_version == 5 and lance.dataset(u).latest_version == 2
+    assert rows(head("b5")) == [("a", "1"), ("b", "2"), ("x", "x"), ("y", "y"), ("z", "z")]
+    before = rows(head("b5"))
+    head("b5").optimize.compact_files()
+    assert head("b5").latest_version == 7 and rows(head("b5")) == before and lance.dataset(u).latest_version == 2
+    lance.dataset(u).checkout_version(("b5", 3)).restore()
+    assert head("b5").latest_version == 8 and rows(head("b5")) == [("a", "1"), ("b", "2"), ("x", "x")]
+    assert rows(lance.dataset(u)) == [("a", "1"), ("b", "2")] and lance.dataset(u).latest_version == 2
