@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import pytest
 
+from faults import CATALOGUE, FaultPlan
 from faults.enumerate import enumerate_faults
 from tests.crashcheck import trial
 from tests.programs import LIFECYCLE
 
 
-def _enumerate(backend, tmp_path, mode, primitive="put"):
-    result = enumerate_faults(lambda plan: trial(backend, str(tmp_path), LIFECYCLE, plan), mode, primitive)
-    print(f"{backend} {mode} {primitive}: {result.visited} points visited")
+NOTHING = FaultPlan()
+
+
+def _enumerate(backend, tmp_path, mode, primitive="put", base=NOTHING):
+    def run(plan):  # the enumerated fault goes first; what `base` fires on every run does not count
+        fired, verdict = trial(backend, str(tmp_path), LIFECYCLE, plan | base)
+        return [f for f in fired if not base.points or f[2] == mode], verdict
+    result = enumerate_faults(run, mode, primitive)
+    what = primitive if mode in ("transient", "persistent") else "failpoint hits"
+    also = "".join(f", {p.action} at {p.failpoint}" for p in base.points)
+    print(f"{backend} {mode} {what}{also}: {result.visited} visited")
     assert result.visited > 0, "no fault was ever injected"
     failures = [(v.k, v.fired, v.verdict) for v in result.failures]
     assert not failures, f"{len(failures)} of {result.visited} points broke an invariant: {failures[:3]}"
@@ -26,6 +35,17 @@ def test_every_crash_point_of_the_lifecycle(backend, tmp_path, mode):
     # The clean run hit exactly `visited` failpoints, and each visit faulted a distinct one of those hits.
     assert [v.k for v in result.visits] == list(range(1, result.visited + 1))
     assert all(len(v.fired) == 1 for v in result.visits)
+
+
+def test_every_crash_point_when_cleanup_has_a_leftover(backend, tmp_path):
+    """The branch delete fails after its flip, so its forks are left for cleanup: every crash point of the
+    lifecycle then includes cleanup's reclaim (a clean run leaves cleanup nothing to do), and on Lance
+    optimize's compaction and publish."""
+    base = FaultPlan.error_at("branch_delete.before_reclaim")
+    result = _enumerate(backend, tmp_path, "crash", base=base)
+    wanted = {"cleanup.before_reclaim", "cleanup.before_drop", "optimize.before_publish"}
+    missed = {p for p in wanted if backend in CATALOGUE[p].backends} - result.points()
+    assert not missed, f"crash points the lifecycle never crashed at: {missed}"
 
 
 @pytest.mark.parametrize("mode", ["transient", "persistent"])
