@@ -18,7 +18,7 @@ from faults.catalogue import CATALOGUE
 from model.errors import InjectedError
 
 ANY = "*"  # a point fault on every failpoint, counting hits across all of them
-ACTIONS = ("crash", "error", "kill", "callback")
+ACTIONS = ("crash", "error", "kill", "callback", "count")  # count: recorded in `fired`, nothing else
 PRIMITIVES = ("put", "create", "drop", "fork", "read", "restore", "compact")
 TARGETS = ("table", "index", "catalog", "any")
 

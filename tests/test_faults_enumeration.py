@@ -49,7 +49,7 @@ def test_every_crash_point_when_cleanup_has_a_leftover(backend, tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["transient", "persistent"])
-@pytest.mark.parametrize("primitive", ["put", "create", "drop", "fork", "read"])
+@pytest.mark.parametrize("primitive", ["put", "create", "drop", "fork", "read", "compact"])
 def test_every_failing_primitive_call_of_the_lifecycle(backend, tmp_path, mode, primitive):
     if primitive == "fork" and backend != "lance":
         pytest.skip("key-value forks are copies: their primitives are create and put")

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 
 import sut
 from faults import CATALOGUE, REQUIRED, FaultPlan, SimulatedCrash, for_backend
+from faults.plan import PointFault
 from faults.strategies import plans
 from model import errors as E
 
@@ -124,3 +125,36 @@ def test_probability_is_drawn_from_the_plan_seed(tmp_path):
 def test_swarm_plans_are_valid_printable_data(plan):
     assert eval(repr(plan), {**vars(__import__("faults.plan", fromlist=["x"]))}) == plan
     assert all(p.failpoint in for_backend("lance") for p in plan.points)
+
+
+def test_point_conditions_every_nth_and_probability_and_the_count_action(tmp_path):
+    """A point fault by `every` fires at hits n, 2n, ...; by `probability`, at the hits the plan's seed
+    draws (the same hits for the same seed); `count` only records that the point was reached."""
+    runs = iter(range(100))
+
+    def fired_over(plan, writes=12):
+        db = sut.open_database("lmdb", tmp_path / f"db{next(runs)}", faults=plan)
+        db.create_table("t")
+        for i in range(writes):
+            try:
+                db.put("t", f"k{i}", {})
+            except E.InjectedError:
+                pass
+        fired = [n for name, n, _a in db.fault_report()["fired"] if name == "write.before_commit"]
+        assert db.scan("t") == {f"k{i}": {} for i in range(writes) if i + 1 not in fired}
+        db.close()
+        return fired
+    every = FaultPlan(points=(PointFault("write.before_commit", "error", every=4),))
+    assert fired_over(every) == [4, 8, 12]
+    chance = FaultPlan(seed=7, points=(PointFault("write.before_commit", "error", probability=0.3),))
+    drawn = fired_over(chance)
+    assert 0 < len(drawn) < 12 and fired_over(chance) == drawn
+    assert fired_over(chance.with_seed(8)) != drawn
+    counted = FaultPlan(points=(PointFault("write.before_commit", "count"),))
+    db = sut.open_database("lmdb", tmp_path / "count", faults=counted)
+    db.create_table("t")
+    db.put("t", "a", {})
+    db.put("t", "b", {})
+    assert db.fault_report()["fired"] == [("write.before_commit", 1, "count"), ("write.before_commit", 2, "count")]
+    assert db.scan("t") == {"a": {}, "b": {}}
+    db.close()

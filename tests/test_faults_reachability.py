@@ -78,3 +78,17 @@ def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_pat
     assert set(hits) <= set(CATALOGUE), f"hit but not catalogued: {sorted(set(hits) - set(CATALOGUE))}"
     assert not set(hits) - expected, f"hit on {backend} but not catalogued for it: {sorted(set(hits) - expected)}"
     assert expected <= set(hits), f"never reached on {backend}: {sorted(expected - set(hits))}"
+
+
+def test_the_engine_hits_only_catalogued_failpoints_even_on_paths_no_test_takes():
+    """Statically: every failpoint name the engine's source passes to `hit(...)` is catalogued, and every
+    catalogued name appears in the source (the tour above can only see the paths it runs)."""
+    import pathlib
+    import re
+    root = pathlib.Path(sut.__file__).parent
+    names = {m.group(1) for f in root.rglob("*.py")
+             for m in re.finditer(r"""\bhit\(\s*["']([a-z_]+\.[a-z_]+)["']""", f.read_text())}
+    dynamic = [f"{f}:{i}" for f in root.rglob("*.py") for i, line in enumerate(f.read_text().splitlines(), 1)
+               if re.search(r"\bfp\.hit\((?!\s*[\"'])", line)]
+    assert not dynamic, f"failpoint names computed at run time escape this check: {dynamic}"
+    assert names == set(CATALOGUE), (sorted(names - set(CATALOGUE)), sorted(set(CATALOGUE) - names))
