@@ -46,6 +46,8 @@ ON_ERROR = [
     (Op.make("delete", "t", "k"), {BASE, after(("delete", "t", "k"), s=BASE)}),
     (Op.make("create_branch", "c"), {BASE}), (Op.make("delete_branch", "b"), {BASE}),
     (Op.make("get", "t", "k"), {BASE}), (Op.make("optimize"), {BASE}), (Op.make("cleanup"), {BASE}),
+    (Op.make("scan", "t"), {BASE}), (Op.make("find", "t", "a", 1), {BASE}), (Op.make("tables"), {BASE}),
+    (Op.make("branches"), {BASE}),                               # reads change nothing, failed or not
     (Op.make("put", "nope", "k", {}), {BASE}),                   # an op the model rejects cannot apply
 ]
 
@@ -79,6 +81,10 @@ def test_injected_error_counts_as_storage_error():
     (Op.make("drop_table", "t"), {BASE, DROPPED}), (Op.make("put", "t", "k", {"a": 2}), {BASE, PUT}),
     (Op.make("create_branch", "c"), {BASE, after(("create_branch", "c"), s=BASE)}),
     (Op.make("scan", "t"), {BASE}), (Op.make("create_table", "t"), {BASE}),
+    (Op.make("delete", "t", "k"), {BASE, after(("delete", "t", "k"), s=BASE)}),
+    (Op.make("delete_branch", "b"), {BASE, after(("delete_branch", "b"), s=BASE)}),  # the flip comes first
+    *[(Op.make(*call), {BASE}) for call in (("get", "t", "k"), ("find", "t", "a", 1), ("tables",), ("branches",),
+                                            ("optimize",), ("cleanup",))],  # nothing observable to apply
 ])
 def test_a_crash_forks_into_not_applied_applied_and_intermediates(op, want):
     assert set(outcomes_on_crash(BASE, op)) == want
