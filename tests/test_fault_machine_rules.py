@@ -68,3 +68,48 @@ def test_a_fork_published_during_a_sweep_survives_it(backend, mutants):
             m.authority_matches_disk()
     finally:
         _close(m)
+
+
+@pytest.mark.parametrize("mutants", [(), ("reclaim_without_lock",)], ids=["engine", "reclaim_without_lock"])
+def test_cleanup_at_every_step_of_a_first_write_leaves_its_fork_alone(backend, mutants):
+    """A maintenance loop may run at any step of another worker's first write, so the rule runs cleanup at
+    every one: inside the fork-to-publish window the engine skips the fork (its write lock is held); the
+    mutant that reclaims without the lock destroys it, and the write's branch can no longer be read."""
+    m = _machine(backend, mutants)
+    try:
+        m.put(0, "t", "main", "k0", {"a": 0})
+        if mutants:
+            with pytest.raises(AssertionError):
+                m.maintenance_inside_first_write(0, "main", "t", "b", "k1", {"a": 1}, "cleanup")
+                m.observable_state_matches()
+                m.authority_matches_disk()
+                m.heal()
+        else:
+            m.maintenance_inside_first_write(0, "main", "t", "b", "k1", {"a": 1}, "cleanup")
+            m.observable_state_matches()
+            m.authority_matches_disk()
+            assert ("fork.before_publish", 1, "callback") in m.fps.fired  # every step, the window's too
+        assert any(name.startswith("fork.") and a == "callback" for name, _n, a in m.fps.fired)
+    finally:
+        _close(m)
+
+
+@pytest.mark.parametrize("mutants", [(), ("backfill_swallows_failed_puts",)],
+                         ids=["engine", "backfill_swallows_failed_puts"])
+def test_a_faulted_backfill_builds_an_index_that_is_not_there_yet(backend, mutants):
+    """The backfill rule picks an attribute with no index yet on the table (an existing one ends the call
+    before any backfill): here `a` is indexed already, so it builds another, and its failing index put
+    is swallowed by the mutant."""
+    m = _machine(backend, mutants)
+    try:
+        m.create_index(0, "t", "a")
+        if mutants:
+            with pytest.raises(BaseException, match="find"):
+                m.fault_in_backfill(0, "t", "a", 3, "primitive", False)
+                m.observable_state_matches()
+        else:
+            m.fault_in_backfill(0, "t", "a", 3, "primitive", False)
+            m.observable_state_matches()
+        assert any(name.startswith("primitive:put:index") for name, _n, _a in m.fps.fired)
+    finally:
+        _close(m)
