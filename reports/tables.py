@@ -141,8 +141,10 @@ def _kill_cell(row: dict[str, Any] | None) -> Cell:
     if not row.get("killed"):
         return Cell(f"survived ({row.get('seconds_to_kill', '?')}s, budget {row.get('budget', '?')})", "survived")
     parts = [f"killed by {row.get('invariant') or '?'}", f"{row.get('seconds_to_kill', '?')}s"]
-    if row.get("shrunk_length") is not None:
-        parts.append(f"shrunk to {row['shrunk_length']} steps")
+    if row.get("programs_to_kill") is not None:
+        parts[-1] += f" ({row['programs_to_kill']} programs)"
+    if row.get("shrunk_length") is not None:  # a shrink cut off by its time bound gives an upper bound
+        parts.append(f"shrunk to {'at most ' if row.get('shrink_capped') else ''}{row['shrunk_length']} steps")
     return Cell(", ".join(parts), "killed")
 
 

@@ -35,6 +35,9 @@ def synthetic() -> dict:
         "mutants": [{"mutant": "no_tombstone", "backend": "lmdb", "search": "stateful", "killed": True,
                      "invariant": "I6 no resurrection", "klass": "correctness", "seconds_to_kill": 1.5,
                      "shrunk_length": 4},
+                    {"mutant": "no_tombstone", "backend": "lance", "search": "stateful", "killed": True,
+                     "invariant": "I5 no ghosts", "klass": "correctness", "seconds_to_kill": 30.0,
+                     "programs_to_kill": 12, "shrunk_length": 7, "shrink_capped": True},
                     {"mutant": "no_tombstone", "backend": "lmdb", "search": "scenario", "killed": False,
                      "seconds_to_kill": 0.2}],
     }
@@ -62,6 +65,7 @@ def test_render_synthetic_summary(tmp_path):
     for name in INVARIANTS:
         assert f"<td>{name}</td>" in html
     assert '<td class="killed">killed by I6 no resurrection, 1.5s, shrunk to 4 steps</td>' in html
+    assert '<td class="killed">killed by I5 no ghosts, 30.0s (12 programs), shrunk to at most 7 steps</td>' in html
     assert '<td class="survived">' in html
     assert "pytest reports/runs/" not in md and f"pytest {tmp_path}/failures/test_repro_abc.py" in md
     assert "(x3)" in md and "state.drop(t='<a>')" in md and "| lmdb | 900 | 9.0 | 100.0 |" in md
