@@ -87,7 +87,7 @@ def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True
         return result
     invariant, klass = classify(found)
     result.update(invariant=invariant, klass=klass, detail=str(found).splitlines()[0][:300],
-                  programs_to_kill=clock["first_program"])
+                  programs_to_kill=clock.get("first_program"))  # None: no program failed (a health check)
     if shrink:
         spent = time.perf_counter() - first
         # A shrink stopped by the bound gives an upper bound on the shortest program, and says so.
@@ -102,8 +102,9 @@ def _timed_teardown(clock: dict[str, Any]) -> Any:
     from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
 
     def teardown(self: Any) -> None:
-        clock["programs"] += 1
         failing = sys.exc_info()[1]
+        if not isinstance(failing, (StopTest, UnsatisfiedAssumption, Frozen)):
+            clock["programs"] += 1  # a program Hypothesis abandoned (out of data) is not one that ran
         try:
             fault_machine.FaultMachine.teardown(self)
         except BaseException as e:

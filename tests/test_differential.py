@@ -56,7 +56,11 @@ def test_a_failure_is_printed_as_a_program_that_fails_again_on_its_own():
     notes = "\n".join(getattr(found.value, "__notes__", []))
     program = program_of(found.value)
     assert "state = CachedSweepLmdb()" in notes and program, notes
-    with pytest.raises(type(found.value)) as again:
-        exec("\n".join(["state = CachedSweepLmdb()", *program, "state.teardown()"]),
-             {"CachedSweepLmdb": CachedSweepLmdb})
+    scope = {"CachedSweepLmdb": CachedSweepLmdb}
+    try:
+        with pytest.raises(type(found.value)) as again:
+            exec("\n".join(["state = CachedSweepLmdb()", *program]), scope)
+    finally:
+        if "state" in scope:
+            scope["state"].teardown()  # its data directory: the failing program never reached teardown
     assert str(again.value).splitlines()[0] == str(found.value).splitlines()[0]

@@ -39,8 +39,8 @@ def test_every_crash_point_of_the_lifecycle(backend, tmp_path, mode):
 
 def test_every_crash_point_when_cleanup_has_a_leftover(backend, tmp_path):
     """The branch delete fails after its flip, so its forks are left for cleanup: every crash point of the
-    lifecycle then includes cleanup's reclaim (a clean run leaves cleanup nothing to do), and on Lance
-    optimize's compaction and publish."""
+    lifecycle then includes cleanup's reclaim (a clean run leaves cleanup nothing to do); optimize's
+    publish on Lance is crashed at too (the write before optimize gives it fragments to compact)."""
     base = FaultPlan.error_at("branch_delete.before_reclaim")
     result = _enumerate(backend, tmp_path, "crash", base=base)
     wanted = {"cleanup.before_reclaim", "cleanup.before_drop", "optimize.before_publish"}
