@@ -12,7 +12,7 @@ import pytest
 import sut
 from tests.kill import by_machine, by_scenario, record
 
-BUDGET = {"lmdb": 400, "rocksdb": 200, "lance": 120}  # programs of the fault machine per mutant
+BUDGET = {"lmdb": 400, "rocksdb": 300, "lance": 120}  # programs of the fault machine per mutant
 
 
 def _applicable(backend):
