@@ -59,10 +59,13 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return f"{type(exc).__name__}", "harness"
 
 
+NOT_STEPS = re.compile(r"state\.(open|main_branch|authority_matches_disk|observable_state_matches)\(")
+
+
 def _program_length(exc: BaseException) -> int:
-    notes = "\n".join(getattr(exc, "__notes__", []))
-    return sum(1 for line in notes.splitlines() if line.strip().startswith("state.")
-               and not re.search(r"state\.(teardown|authority_matches_disk|observable_state_matches)\(", line))
+    """Rule steps of the program Hypothesis printed (initializers and per-step checks are not steps)."""
+    from stress.artifacts import program_of
+    return sum(1 for line in program_of(exc) if not NOT_STEPS.search(line))
 
 
 def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
@@ -91,8 +94,9 @@ def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True
     if shrink:
         spent = time.perf_counter() - first
         # A shrink stopped by the bound gives an upper bound on the shortest program, and says so.
+        from stress.artifacts import program_of
         result.update(shrunk_length=_program_length(found), shrink_seconds=round(spent, 2),
-                      shrink_capped=spent >= SHRINK_SECONDS)
+                      shrink_capped=spent >= SHRINK_SECONDS, shrunk_program=program_of(found))
     return result
 
 

@@ -67,3 +67,18 @@ def test_the_engine_without_mutants_is_not_killed(backend, tmp_path):
     scenario = SCENARIOS[0]
     _fired, verdict = trial(backend, str(tmp_path), scenario.program, scenario.plan)
     assert verdict == "ok"
+
+
+def test_a_shrunk_programs_length_counts_every_rule_step():
+    """Rules that return a value print as `x = state.rule(...)`; initializers and the checks Hypothesis
+    runs after each step are not steps of the program."""
+    from tests.kill import _program_length
+    failure = AssertionError("I9 no wedge")
+    failure.add_note("\n".join([
+        "Falsifying example:", "state = Mutant()", "branches_0 = state.main_branch()",
+        "tables_0 = state.open(indexed=[])", "state.authority_matches_disk()", "state.observable_state_matches()",
+        "tables_1 = state.create_table(indexed=[], name='u', w=0)", "state.authority_matches_disk()",
+        "branches_1 = state.create_branch(name='b', parent=branches_0, w=0)",
+        "state.fault_in_ddl(action='error', attr='a', branch=branches_0, kind='create_index', w=0)",
+        "state.teardown()"]))
+    assert _program_length(failure) == 3
