@@ -10,26 +10,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from contextlib import contextmanager
-from typing import Any, Iterator
-
-import hypothesis.internal.conjecture.engine as conjecture_engine
+from typing import Any
 
 import sut
 from benchmarks import machines
 from benchmarks.stats import summary
-from tests.kill import classify
-
-
-@contextmanager
-def shrink_cap(seconds: float) -> Iterator[None]:
-    # Not a public setting: the engine reads this module global when shrinking starts.
-    saved = conjecture_engine.MAX_SHRINKING_SECONDS
-    conjecture_engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        conjecture_engine.MAX_SHRINKING_SECONDS = saved
+from tests.kill import classify, shrink_cap
 
 
 def applicable(backend: str) -> list[str]:

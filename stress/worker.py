@@ -20,7 +20,7 @@ from reports.counters import RUN
 from stress import artifacts
 from stress.replay import machine_class
 from stress.seeds import batch_seed
-from tests.kill import classify
+from tests.kill import classify, shrink_cap
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 EXAMPLES = {"lmdb": 20, "rocksdb": 6, "lance": 3}  # programs per batch: a batch is a few seconds anywhere
@@ -34,13 +34,6 @@ def example_database(redis_url: str | None, directory: str) -> Any:
         return RedisExampleDatabase(redis.Redis.from_url(redis_url))
     from hypothesis.database import DirectoryBasedExampleDatabase
     return DirectoryBasedExampleDatabase(directory)
-
-
-def bound_shrinking(seconds: float) -> None:
-    """A failure's shrink stops after `seconds` (Hypothesis's own bound is five minutes, too long for a
-    two-minute run). The knob is internal to Hypothesis; tests/surface/test_hypothesis_surface.py pins it."""
-    from hypothesis.internal.conjecture import engine
-    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[attr-defined]
 
 
 def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseException | None:
@@ -108,11 +101,12 @@ def heartbeat(stop: threading.Event) -> None:
 def main(task: dict[str, Any]) -> None:
     global _STREAM
     _STREAM = os.fdopen(task["report_fd"], "w") if task.get("report_fd") else sys.stdout
-    bound_shrinking(task.get("shrink_seconds", 60))
     stop = threading.Event()
     threading.Thread(target=heartbeat, args=(stop,), daemon=True).start()
     try:
-        batches(task)
+        # A failure's shrink is bounded (Hypothesis's own bound, five minutes, is too long for a short run).
+        with shrink_cap(task.get("shrink_seconds", 60)):
+            batches(task)
     finally:
         stop.set()
 

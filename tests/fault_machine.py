@@ -209,11 +209,10 @@ class FaultMachine(DifferentialMachine):
         self.recovery_crash = None
         self._fired_since(mark)
         TOTALS[f"fired in {kind}"] += len(self.fps.fired) > mark
-        TOTALS[f"planned in {kind}:{action}"] += 1
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
             if self.deaths > deaths and kind in ("put", "delete"):
-                self.run(Op(kind, args))  # the client retries: I9, the next write must succeed
+                self.run(op)  # the client retries: I9, the next write must succeed
 
     # One rule per family of operations, so that each family is faulted about as often as any plain rule
     # is called (one rule over all nine faulted a create_branch in about 1 of 40 CI programs, cleanup never).
@@ -358,8 +357,7 @@ class FaultMachine(DifferentialMachine):
         """A drop faulted at one of its steps, then a same-name create (HarperDB #1246): the new table must
         start empty everywhere and the old one must never come back."""
         self.op("put", table, "old", {attr: 1}, "main", w=w)
-        self.fault_in(w, "drop_table", table, "main", "k1", {}, attr, "b", which, action,
-                                  False)
+        self.fault_in(w, "drop_table", table, "main", "k1", {}, attr, "b", which, action, False)
         if self.db is not None:
             self.op("create_table", table, (attr,), w=w)
 
@@ -370,8 +368,7 @@ class FaultMachine(DifferentialMachine):
         """A new branch with a fork of its own, then its delete faulted at one of its steps."""
         self.op("create_branch", name, parent, w=w)
         self.op("put", table, "mine", {"a": 1}, name, w=w)
-        self.fault_in(w, "delete_branch", table, name, "k1", {}, "a", name, which, action,
-                                  False)
+        self.fault_in(w, "delete_branch", table, name, "k1", {}, "a", name, which, action, False)
 
     def _live_tables(self) -> set[str]:
         return {t for s in self.model.states for t in s.tables}

@@ -9,14 +9,18 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import Phase, settings
+from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
 from hypothesis.stateful import run_state_machine_as_test
 
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
 from model.possible import TooManyStates, Violation
+from stress.artifacts import program_of
 from tests import fault_machine
 from tests.crashcheck import trial
 from tests.invariants import INVARIANTS, violated
@@ -64,7 +68,6 @@ NOT_STEPS = re.compile(r"state\.(open|main_branch|authority_matches_disk|observa
 
 def _program_length(exc: BaseException) -> int:
     """Rule steps of the program Hypothesis printed (initializers and per-step checks are not steps)."""
-    from stress.artifacts import program_of
     return sum(1 for line in program_of(exc) if not NOT_STEPS.search(line))
 
 
@@ -77,13 +80,9 @@ def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
     config = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
                       deadline=None, report_multiple_bugs=False, print_blob=False, phases=phases)
-    from hypothesis.internal.conjecture import engine  # its shrink bound: pinned by a surface guard
-    bound, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, SHRINK_SECONDS  # type: ignore[attr-defined,assignment]
     start = time.perf_counter()
-    try:
+    with shrink_cap(SHRINK_SECONDS):
         found = _run(machine, config)
-    finally:
-        engine.MAX_SHRINKING_SECONDS = bound  # type: ignore[attr-defined]
     first = clock["first"] if clock["first"] is not None else time.perf_counter()
     result = {"killed": found is not None, "seconds_to_kill": round(first - start, 2), "budget": max_examples}
     if found is None:
@@ -94,29 +93,43 @@ def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True
     if shrink:
         spent = time.perf_counter() - first
         # A shrink stopped by the bound gives an upper bound on the shortest program, and says so.
-        from stress.artifacts import program_of
         result.update(shrunk_length=_program_length(found), shrink_seconds=round(spent, 2),
                       shrink_capped=spent >= SHRINK_SECONDS, shrunk_program=program_of(found))
     return result
 
 
+@contextmanager
+def shrink_cap(seconds: float) -> Iterator[None]:
+    """Shrinking stops after `seconds` inside this block. The knob is a module global of Hypothesis's
+    engine, read when shrinking starts (tests/surface/test_hypothesis_surface.py pins it)."""
+    from hypothesis.internal.conjecture import engine
+    saved = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
+
+
+ABANDONED = (StopTest, UnsatisfiedAssumption, Frozen)  # Hypothesis gave the program up: it did not run
+
+
 def _timed_teardown(clock: dict[str, Any]) -> Any:
     """A teardown that notes when (and after how many programs) the first failing program ended: the
     failure is in flight at teardown (a step failed) or teardown itself raises it (the heal phase)."""
-    from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
-
     def teardown(self: Any) -> None:
         failing = sys.exc_info()[1]
-        if not isinstance(failing, (StopTest, UnsatisfiedAssumption, Frozen)):
-            clock["programs"] += 1  # a program Hypothesis abandoned (out of data) is not one that ran
+        if isinstance(failing, ABANDONED):
+            fault_machine.FaultMachine.teardown(self)
+            return
+        clock["programs"] += 1
         try:
             fault_machine.FaultMachine.teardown(self)
         except BaseException as e:
             failing = e
             raise
         finally:
-            if clock["first"] is None and failing is not None and not isinstance(
-                    failing, (StopTest, UnsatisfiedAssumption, Frozen)):
+            if clock["first"] is None and failing is not None:
                 clock["first"], clock["first_program"] = time.perf_counter(), clock["programs"]
     return teardown
 
