@@ -36,6 +36,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check model sut faults reports stress benchmarks tests conftest.py
+	$(PY) -m mypy model sut faults reports stress benchmarks tests conftest.py
 
 clean:
 	rm -rf $(VENV) reports/runs/* .pytest_cache .hypothesis

@@ -47,7 +47,7 @@ def main(spec_json: str) -> None:
     for i, (name, args) in enumerate(spec["ops"]):
         try:
             getattr(db, name)(*args)
-            outcome = {"i": i, "ok": True}
+            outcome: dict[str, Any] = {"i": i, "ok": True}
         except ContractError as e:
             outcome = {"i": i, "ok": False, "error": type(e).__name__}
         print(json.dumps(outcome), flush=True)

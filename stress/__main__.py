@@ -24,7 +24,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--backends", default=env("STRESS_BACKENDS", ",".join(BACKENDS)))
     p.add_argument("--mutants", default=env("STRESS_MUTANTS", ""), help="comma-separated names from sut.MUTANTS")
     p.add_argument("--workers", type=int, default=int(env("STRESS_WORKERS", "0")) or os.cpu_count() or 1)
-    p.add_argument("--seed", type=int, default=int(env("STRESS_SEED")) if env("STRESS_SEED") else None)
+    p.add_argument("--seed", type=int, default=int(env("STRESS_SEED") or 0) if env("STRESS_SEED") else None)
     p.add_argument("--steps", type=int, default=40, help="steps per program")
     p.add_argument("--shrink-seconds", type=float, default=60.0, help="bound on shrinking one failure")
     p.add_argument("--examples", type=int, default=0, help="programs per batch (default: per backend)")

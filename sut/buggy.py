@@ -9,7 +9,7 @@ from model import errors as E
 from sut.engine import versioned
 from sut.engine.authority import Authority
 from sut.engine.ddl import CHUNK
-from sut.engine.naming import parse_store
+from sut.engine.naming import StoreName, parse_store
 
 
 # --- seed 000: ghost tables -------------------------------------------------------------------------
@@ -22,6 +22,13 @@ def _forget_table(a: Authority, name: str) -> None:
     a.prune_versions()
 
 
+def _table_stores(core: Any, name: str, tid: int) -> list[tuple[str, StoreName]]:
+    """The stores of table incarnation (name, tid), forks before the stores they were forked from."""
+    parsed = [(s, parse_store(s)) for s in core.stores()]
+    mine = [(s, p) for s, p in parsed if p is not None and (p.fork.table, p.fork.tid) == (name, tid)]
+    return sorted(mine, key=lambda sp: -sp[1].fork.bid)  # stable: ties keep the backend's listing order
+
+
 def catalog_first_drop(w: Any, name: str) -> None:
     """Remove the catalog rows first, then drop the stores, swallowing their errors (reports success)."""
     core = w.core
@@ -32,13 +39,11 @@ def catalog_first_drop(w: Any, name: str) -> None:
 
     core.update(None, lambda a: _forget_table(a, name))
     core.fp.hit("drop.after_tombstone")
-    for store in sorted(core.stores(), key=lambda s: -(parse_store(s).fork.bid if parse_store(s) else 0)):
-        parsed = parse_store(store)
-        if parsed is not None and (parsed.fork.table, parsed.fork.tid) == (name, tid):
-            try:
-                core.drop_store(store)
-            except Exception:
-                pass  # fire and forget: the bug
+    for store, _parsed in _table_stores(core, name, tid):
+        try:
+            core.drop_store(store)
+        except Exception:
+            pass  # fire and forget: the bug
 
 
 def drop_without_tombstone(w: Any, name: str) -> None:
@@ -50,11 +55,9 @@ def drop_without_tombstone(w: Any, name: str) -> None:
         raise E.NoSuchTable(name)
     auth.tables[name]["state"] = "dropping"  # only in memory: complete_drop wants to see it
     tid = auth.tables[name]["id"]
-    for store in sorted(core.stores(), key=lambda s: -(parse_store(s).fork.bid if parse_store(s) else 0)):
-        parsed = parse_store(store)
-        if parsed is not None and (parsed.fork.table, parsed.fork.tid) == (name, tid):
-            core.drop_store(store)
-            core.fp.hit("drop.after_index_stores" if parsed.kind == "index" else "drop.after_primary_stores")
+    for store, parsed in _table_stores(core, name, tid):
+        core.drop_store(store)
+        core.fp.hit("drop.after_index_stores" if parsed.kind == "index" else "drop.after_primary_stores")
 
     core.update(None, lambda a: _forget_table(a, name))
 

@@ -109,8 +109,7 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
         except TooManyStates as e:
             return checks + [Check("possible states", False, str(e), inv.HARNESS)]
         checks.append(inv.no_resurrection(model, db.tables(), db.branches()))
-        opened = db.inventory()
-        checks.append(inv.manifest_tracks_head(opened))
+        checks.append(inv.manifest_tracks_head(db.inventory()))
         state = model.only()
         checks.append(inv.index_honesty(
             {(t, a): r for t, td in state.tables.items() for a, r in td.indexes.items()},

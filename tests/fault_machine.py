@@ -286,7 +286,8 @@ class FaultMachine(DifferentialMachine):
         at every one of its steps (inside its fork-to-publish window too) and after it: it must neither
         destroy nor freeze what the write makes."""
         self.op("create_branch", name, parent, w=w)
-        other, busy = self.db.worker(), []
+        other = self.db.worker()
+        busy: list[str] = []
 
         def interleaved() -> None:
             if busy:

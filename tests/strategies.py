@@ -2,6 +2,8 @@
 and the bad inputs the contract must refuse with a typed error and no write."""
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
 
 TABLES = ("t", "u")
@@ -21,7 +23,7 @@ workers = st.integers(min_value=0, max_value=2)
 
 BAD_NAMES = ("../x", "a/b", "A", "", "__x", "a\x00", "x" * 33, "é", 5, None, b"t")
 BAD_KEYS = ("", "a\x00", "k" * 65, "\ud800", 5, None, b"k")
-BAD_RECORDS = ([], {"A": 1}, {"a": 1.5}, {"a": b"x"}, {"a": 2**64}, {"a": "x" * 257},
+BAD_RECORDS: tuple[Any, ...] = ([], {"A": 1}, {"a": 1.5}, {"a": b"x"}, {"a": 2**64}, {"a": "x" * 257},
                {f"a{i}": 1 for i in range(17)}, {"a": [1]}, {1: 1})
 bad_names = st.sampled_from(BAD_NAMES)
 bad_keys = st.sampled_from(BAD_KEYS)

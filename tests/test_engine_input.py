@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from model import errors as E
 from tests import strategies as S
 from tests.engine_helpers import tree
 
+BAD_VALUES: tuple[Any, ...] = (1.5, b"x", [], 2**64, "x" * 257)  # no record value: float, bytes, list, too big/long
 CASES = [
     *[("create_table", (n,), E.InvalidName) for n in S.BAD_NAMES],
     *[("create_table", ("t", [n]), E.InvalidName) for n in S.BAD_NAMES],
@@ -20,7 +22,7 @@ CASES = [
     *[("put", ("t", k, {}), E.InvalidKey) for k in S.BAD_KEYS],
     *[("put", ("t", "k", r), E.InvalidRecord) for r in S.BAD_RECORDS],
     *[("put", ("t", "k", {}, n), E.InvalidName) for n in S.BAD_NAMES],
-    *[("find", ("t", "x", v), E.InvalidRecord) for v in (1.5, b"x", [], 2**64, "x" * 257)],
+    *[("find", ("t", "x", v), E.InvalidRecord) for v in BAD_VALUES],
     *[("scan", (n,), E.InvalidName) for n in S.BAD_NAMES],
     *[("scan", ("t", n), E.InvalidName) for n in S.BAD_NAMES],
     *[("drop_table", (n,), E.InvalidName) for n in S.BAD_NAMES],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, cast
 
 from rocksdict import Options, Rdict, WriteBatch
 
@@ -64,7 +64,7 @@ class RocksBackend(KVAuthority):
              limit: int | None = None) -> list[tuple[bytes, bytes]]:
         seek = max(start or b"", prefix)
         out: list[tuple[bytes, bytes]] = []
-        for k, v in h.cf.items(from_key=seek):
+        for k, v in cast(Any, h.cf.items(from_key=seek)):  # raw mode: keys and values are bytes
             if not k.startswith(prefix) or (limit is not None and len(out) >= limit):
                 break
             out.append((k, v))

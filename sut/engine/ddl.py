@@ -104,8 +104,8 @@ def complete_drop(w: Any, name: str) -> None:
     if name not in auth.tables or auth.tables[name]["state"] == "live":
         return  # completed by someone else meanwhile, or never dropped
     tid = auth.tables[name]["id"]
-    mine = [(s, parse_store(s)) for s in sorted(core.stores())]
-    mine = [(s, p) for s, p in mine if p is not None and p.fork.table == name and p.fork.tid == tid]
+    parsed_all = [(s, parse_store(s)) for s in sorted(core.stores())]
+    mine = [(s, p) for s, p in parsed_all if p is not None and p.fork.table == name and p.fork.tid == tid]
     # Index stores, then primary stores, then the catalog rows: the fixed order of the ghost-table seed.
     mine.sort(key=lambda sp: -sp[1].fork.bid)  # forks before the stores they were forked from
     for store, parsed in mine:

@@ -35,7 +35,7 @@ def offences(source: str, filename: str = "<src>") -> list[str]:
             modules = [node.module or ""] if node.level == 0 else []
         for m in modules:
             if m.split(".")[0] in FORBIDDEN:
-                found.append(f"{node.lineno}: import {m}")
+                found.append(f"{getattr(node, 'lineno', '?')}: import {m}")
         if isinstance(node, ast.Call):
             f = node.func
             if (isinstance(f, ast.Name) and f.id in BUILTIN_CALLS) or (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import reduce
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -39,7 +40,8 @@ def view(s, table="t", branch="main"):
 BASE = build(("create_table", "t", ("a",)), ("create_table", "u"), ("put", "t", "k1", {"a": 1}),
              ("create_branch", "b"), ("create_branch", "c", "b"))  # c is a child of b
 BUILDING = replace(BASE, tables=BASE.tables.set("t", BASE.tables["t"].with_index("z", False)))
-ERRORS = {  # op -> [(args, exact error)] on BASE; several cases pin the precedence between two bad inputs
+# op -> [(args, exact error)] on BASE; several cases pin the precedence between two bad inputs
+ERRORS: dict[str, list[tuple[tuple[Any, ...], type[E.ContractError]]]] = {
     "create_table": [(("../x",), IN), (("T",), IN), (("v", ("A",)), IN), (("v", "a"), IN),
                      (("t", ("A",)), IN), (("t",), E.TableExists), (("t", ("a",)), E.TableExists)],
     "create_index": [(("__x", "a"), IN), (("t", "a\x00"), IN), (("v", "A"), IN), (("v", "a"), NT),
@@ -120,7 +122,8 @@ def test_create_branch_snapshots_the_parent_and_delete_branch_needs_no_children(
 
 
 VALUES = [1, True, "1", None, 0, False, "x"]
-T, B, K, A, V = map(st.sampled_from, (["t", "u"], ["main", "b", "c"], ["k1", "k2"], ["a", "b"], VALUES))
+T, B, K, A = (st.sampled_from(xs) for xs in (["t", "u"], ["main", "b", "c"], ["k1", "k2"], ["a", "b"]))
+V = st.sampled_from(VALUES)
 ARGS = {"create_table": (T, st.sampled_from([(), ("a",), ("a", "b")])), "drop_table": (T,),
         "create_index": (T, A), "put": (T, K, st.dictionaries(A, V, max_size=2), B), "delete": (T, K, B),
         "get": (T, K, B), "scan": (T, B), "find": (T, A, V, B), "tables": (), "branches": (), "optimize": (),
