@@ -54,3 +54,29 @@ def test_every_failing_primitive_call_of_the_lifecycle(backend, tmp_path, mode, 
     if primitive == "fork" and backend != "lance":
         pytest.skip("key-value forks are copies: their primitives are create and put")
     _enumerate(backend, tmp_path, mode, primitive)
+
+
+@pytest.mark.backend_only("lance")
+@pytest.mark.parametrize("mode", ["transient", "persistent"])
+def test_every_failing_restore_of_a_roll_back(backend, tmp_path, mode):
+    """Restore runs only in recovery, rolling back a write that crashed between its store commits (a clean
+    lifecycle never restores). Crash at each store commit of the lifecycle, then fail the 1st, 2nd, ...
+    restore of the reopen's roll-back: that open may fail with a StorageError, and the next open, with no
+    faults, must heal with every invariant holding."""
+    restores = []
+    for hit in range(1, 100):
+        crash = FaultPlan.crash_at("write.after_store_commit", hit)
+        crashed = []
+
+        def run(plan, crash=crash, crashed=crashed):  # bound now: enumerate_faults calls it within this hit
+            fired, verdict = trial(backend, str(tmp_path), LIFECYCLE, crash, recovery=plan)
+            crashed.extend(f for f in fired if f[2] == "crash")
+            return [f for f in fired if f[0].startswith("heal:primitive:restore")], verdict
+        result = enumerate_faults(run, mode, "restore")
+        if not crashed:
+            break  # past the lifecycle's last store commit
+        failures = [(v.k, v.fired, v.verdict) for v in result.failures]
+        assert not failures, f"crash at store commit {hit}: {failures[:3]}"
+        restores.append(result.visited)
+    print(f"{backend} {mode} restore: {restores} failing restores after crashes at {len(restores)} store commits")
+    assert sum(restores) > 0, "no roll-back ever restored"

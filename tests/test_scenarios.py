@@ -7,7 +7,7 @@ import pytest
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
 from faults.plan import ANY, PointFault
-from tests.crashcheck import trial
+from tests.crashcheck import RACED, trial
 from tests.scenarios import SCENARIOS
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name.replace(" ", "-") for s in SCENARIOS])
@@ -21,16 +21,23 @@ def test_seed_scenario(scenario, backend, tmp_path):
     assert seed_fault == FaultPlan() or fired, f"the incident's fault never fired: {seed_fault}"
     if scenario.during:
         assert (scenario.during[0], 1, "callback") in fired, "the planned interleaving never ran"
+    if scenario.race_opener:  # the crash leaves a sidecar, so the heal's first opener must meet the second
+        assert (RACED, 1, "callback") in fired, "the second opener never ran"
     assert verdict == "ok", verdict
+
+    raced = []
 
     def crash_only(plan):
         # The crash goes first: at the hit where the incident's own error fires, a plan checked in the
         # other order raises the error, nothing crashes, and the enumeration would stop there.
         got, v = trial(backend, root, scenario.program, plan | scenario.plan, during=scenario.during,
                        race_opener=scenario.race_opener)
+        raced.extend(f for f in got if f[0] == RACED)
         return [f for f in got if f[2] == "crash"], v
     result = enumerate_faults(crash_only, "crash")
-    print(f"{scenario.name} on {backend}: {result.visited} crash points")
+    print(f"{scenario.name} on {backend}: {result.visited} crash points; a second opener raced {len(raced)} times")
+    # Only crashes that leave a sidecar give the second opener a recovery to race; some must.
+    assert raced or not scenario.race_opener, "the second opener never ran in the crash enumeration"
     # Every failpoint hit of the run with the incident's fault is one crash point.
     counted, _ = trial(backend, root, scenario.program, FaultPlan(points=(PointFault(ANY, "count"),)) | scenario.plan,
                        during=scenario.during, race_opener=scenario.race_opener)
