@@ -101,12 +101,13 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
     def second() -> None:
         opened.append(sut.open_database(backend, path, mutants=mutants))
     try:
-        race = Failpoints((FaultPlan.callback_at("recovery.before_publish", second) if race_opener
+        # Only the first reopen carries the race and the recovery faults; every later open runs clean.
+        first = Failpoints((FaultPlan.callback_at("recovery.before_publish", second) if race_opener
                            else FaultPlan()) | (recovery or FaultPlan()))
         try:
-            db = sut.open_database(backend, path, faults=race, mutants=mutants)
+            db = sut.open_database(backend, path, faults=first, mutants=mutants)
         except E.StorageError:
-            if all(action == "callback" for _name, _n, action in race.fired):
+            if all(action == "callback" for _name, _n, action in first.fired):
                 raise  # with no fault injected, a failed recovery is a wedge
             db = sut.open_database(backend, path, mutants=mutants)
     except Exception as e:  # noqa: BLE001
@@ -115,7 +116,7 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
         for other in opened:
             other.close()
         if fired is not None:
-            fired.extend((f"heal:{name}", n, action) for name, n, action in race.fired)
+            fired.extend((f"heal:{name}", n, action) for name, n, action in first.fired)
     try:
         model.restarted()
         try:
