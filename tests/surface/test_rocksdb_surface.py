@@ -1,4 +1,5 @@
 """Surface guards for rocksdict 0.3.29: one engine-relied behaviour per test; all stores raw bytes->bytes."""
+import gc
 import subprocess
 import sys
 import textwrap
@@ -248,6 +249,28 @@ def test_write_survives_process_crash(tmp_path):
         os._exit(0)
     """)
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+    assert not _ssts(tmp_path), "the writes should be in the WAL only: nothing flushed them"
     db = open_db(tmp_path)
     assert db.get_column_family("s")[b"k"] == b"1" and db[b"k"] == b"0"
     db.close()
+
+
+def _ssts(path):
+    return sorted(p.name for p in path.iterdir() if p.suffix == ".sst")
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_close_and_drop_flush_the_memtable(tmp_path, how):
+    """close(), and dropping the last reference, flush the memtable to an SST file, and Options offers no
+    avoid_flush_during_shutdown. So the in-process crash (`abandon()`, which must close to free the LOCK
+    for the next opener) leaves flushed files, never the WAL-only state a real crash leaves: that state is
+    reached by the child-process kills only (test_write_survives_process_crash)."""
+    db = open_db(tmp_path)
+    db[b"k"] = b"v"
+    if how == "close":
+        db.close()
+    else:
+        del db
+        gc.collect()
+    assert _ssts(tmp_path)
+    assert not any("avoid_flush" in m for m in dir(Options))
