@@ -119,6 +119,58 @@ def test_unwritable_sidecar_fails_the_put_before_any_commit(backend, path, fs, f
     db.close()
 
 
+class TearingOpen(FakeFileOpen):
+    """A fake `open` under which the process dies in the middle of writing a sidecar's temporary: half of
+    the JSON reaches the file, then SimulatedCrash (before the fsync and the rename)."""
+
+    def __init__(self, fs: FakeFilesystem) -> None:
+        super().__init__(fs)
+        self.tore: list[str] = []
+
+    def __call__(self, file, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        f = super().__call__(file, mode, *args, **kwargs)
+        if not (str(file).endswith(".tmp") and "w" in mode):
+            return f
+        tore = self.tore
+
+        class Torn:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                return self
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                f.close()
+
+            def write(self, text):  # type: ignore[no-untyped-def]
+                f.write(text[: len(text) // 2])
+                f.flush()
+                tore.append(str(file))
+                raise SimulatedCrash(f"process died writing {file}")
+        return Torn()
+
+
+def test_crash_while_writing_a_sidecar_commits_nothing_and_the_torn_temporary_is_swept(backend, path, fs):
+    """The torn write happens during the sidecar's own write, not after: no dataset may have committed
+    (the sidecar comes first), and the next open drops the half-written temporary."""
+    _seeded(path, fs).close()
+    tearing = TearingOpen(fs)
+    db = sut.open_database("lance", path, sidecar_fs=(FakeOsModule(fs), tearing))
+    heads = db.inventory().stores
+    with pytest.raises(SimulatedCrash):
+        db.put("t", "new", {"x": 7})
+    db.abandon()
+    assert len(tearing.tore) == 1, "the sidecar write was never torn"
+    stale = _files(fs, path, ".tmp")
+    assert [f"{path}/_sidecars/{n}" for n in stale] == tearing.tore and _files(fs, path, ".json") == []
+    with FakeFileOpen(fs)(tearing.tore[0], encoding="utf-8") as f, pytest.raises(ValueError):
+        json.loads(f.read())  # torn: half a JSON document
+    db = _open(path, fs)
+    assert _files(fs, path, ".tmp") == [], "the torn temporary survived the reopen"
+    _assert_untouched(db, heads)
+    db.put("t", "new", {"x": 7})  # and nothing is wedged
+    assert db.find("t", "x", 7) == {"new"}
+    db.close()
+
+
 # --- d), e), f): a crash leaves a sidecar that is then torn or lost -----------------------------------
 
 def _crash_put(path, fs, failpoint, key, record):
