@@ -91,7 +91,8 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
                 fired: list[tuple[str, int, str]] | None = None, recovery: FaultPlan | None = None) -> list[Check]:
     """The heal phase: faults off, reopen, observe, write, cleanup, reopen again. Every check's result.
     `race_opener`: a second opener runs its own recovery in the middle of the first one's (seed 003); it
-    runs only when the first finds a sidecar to recover, so each run of it goes into `fired` as RACED.
+    runs only when that recovery publishes (a sidecar resolved, or drift rolled back), so each run of it
+    goes into `fired` as RACED.
     `recovery`: faults for the first reopen only (a restore failing inside roll-back): that open may fail
     with a StorageError, honestly, and then the next open, with no faults, must heal. What fires in the
     heal goes into `fired` with a "heal:" prefix."""
@@ -110,6 +111,7 @@ def heal_checks(backend: str, path: str, model: PossibleStates, after: str = "I2
             if all(action == "callback" for _name, _n, action in first.fired):
                 raise  # with no fault injected, a failed recovery is a wedge
             db = sut.open_database(backend, path, mutants=mutants)
+        first.set_plan(None)  # the reads and writes of the heal run with no fault
     except Exception as e:  # noqa: BLE001
         return [Check("I9 no wedge", False, f"reopen failed: {type(e).__name__}: {e}", inv.LIVENESS)]
     finally:
