@@ -1,5 +1,5 @@
 """Crash points enumerated per second: the crash-mode enumeration of tests/test_faults_enumeration.py over
-tests/programs.py LIFECYCLE, one `trial` (run to the crash, reopen, heal, check every invariant) per point.
+harness/programs.py LIFECYCLE, one `trial` (run to the crash, reopen, heal, check every invariant) per point.
 
 A full enumeration of the lifecycle takes minutes on RocksDB and Lance, so a budget of `sample` points is
 spread evenly over all of them (the first and last included, plus the clean run past the last point that
@@ -16,8 +16,8 @@ import sut
 from benchmarks.stats import clock, summary
 from faults import Failpoints, FaultPlan
 from faults.enumerate import plan_for
-from tests.crashcheck import trial
-from tests.programs import LIFECYCLE
+from harness.crashcheck import trial
+from harness.programs import LIFECYCLE
 
 
 def count_points(backend: str, workdir: str) -> int:

@@ -1,10 +1,10 @@
-"""Time to first failure and shrunk length per mutant and backend: the fault machine (tests/fault_machine.py)
+"""Time to first failure and shrunk length per mutant and backend: the fault machine (harness/fault_machine.py)
 on an engine with one known-bug mutant, once per Hypothesis seed, generating until the first failing
 program and then shrinking it. Medians over the seeds that killed; a seed that did not kill within the
 example budget counts as a survivor, never as a time.
 
 Shrinking is capped in seconds (Hypothesis's own cap is 5 minutes): a capped shrink reports the length it
-had reached, flagged `shrink_capped`. tests/kill.py runs the same search derandomized (one seed) for the
+had reached, flagged `shrink_capped`. harness/kill.py runs the same search derandomized (one seed) for the
 kill matrix; this module varies the seed to get a distribution."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import sut
 from benchmarks import machines
 from benchmarks.stats import summary
-from tests.kill import classify, shrink_cap
+from harness.kill import classify, shrink_cap
 
 
 def applicable(backend: str) -> list[str]:

@@ -16,7 +16,7 @@ import sut
 from benchmarks.stats import clock, growth_exponent, summary, tail_exponent
 from model.ops import Op
 from model.possible import PossibleStates
-from tests.crashcheck import observe, run
+from harness.crashcheck import observe, run
 
 DIMENSIONS = ("tables", "branches", "records")
 METRICS = ("put", "get", "find", "inventory", "model_step", "observe")

@@ -1,7 +1,7 @@
-"""The suite's own stateful machines (tests/machine.py, tests/fault_machine.py), adapted for measuring:
+"""The suite's own stateful machines (harness/machine.py, harness/fault_machine.py), adapted for measuring:
 each database directory goes under the benchmark's work directory, and a per-class counter records
 programs and when the first failing program ended. Steps are the rules Hypothesis ran,
-counted by the machines' own `counted` decorator (tests.machine.RULE_CALLS)."""
+counted by the machines' own `counted` decorator (harness.machine.RULE_CALLS)."""
 from __future__ import annotations
 
 import os
@@ -15,8 +15,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import run_state_machine_as_test
 
 from benchmarks.stats import clock
-from tests import fault_machine
-from tests import machine as differential
+from harness import fault_machine
+from harness import machine as differential
 
 KINDS = {"faults": fault_machine.FaultMachine, "differential": differential.DifferentialMachine}
 

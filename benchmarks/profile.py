@@ -31,9 +31,9 @@ LAYERS = [
     ("/json/", "json"), ("/copy.py", "copy"),
 ]
 PHASES = [  # (file suffix, function): inclusive time of what the harness does around the engine
-    ("tests/crashcheck.py", "heal_checks"), ("tests/crashcheck.py", "observe"),
-    ("tests/fault_machine.py", "authority_matches_disk"), ("tests/machine.py", "authority_matches_disk"),
-    ("tests/machine.py", "observable_state_matches"), ("sut/__init__.py", "open_database"),
+    ("harness/crashcheck.py", "heal_checks"), ("harness/crashcheck.py", "observe"),
+    ("harness/fault_machine.py", "authority_matches_disk"), ("harness/machine.py", "authority_matches_disk"),
+    ("harness/machine.py", "observable_state_matches"), ("sut/__init__.py", "open_database"),
     ("sut/engine/database.py", "inventory"), ("model/possible.py", "ok"), ("model/possible.py", "failed"),
     ("hypothesis/internal/conjecture/data.py", "draw"), ("shutil.py", "copytree"), ("shutil.py", "rmtree"),
 ]

@@ -17,7 +17,7 @@ import sut
 from benchmarks.stats import clock, summary
 from faults import FaultPlan, SimulatedCrash
 from faults.child import run_child
-from tests.programs import LIFECYCLE
+from harness.programs import LIFECYCLE
 
 KILL_AT = ("drop.after_tombstone", 1)
 PREFIX = LIFECYCLE[:5]  # create table, two puts, create branch, a put on the branch (its fork)

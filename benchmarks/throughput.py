@@ -1,6 +1,6 @@
-"""Steps per second of the stateful machine: the fault machine (tests/fault_machine.py: faults injected,
+"""Steps per second of the stateful machine: the fault machine (harness/fault_machine.py: faults injected,
 every invariant checked after each step and in the heal phase) and the differential machine
-(tests/machine.py: no faults, model comparison and the cheap invariants), derandomized so every
+(harness/machine.py: no faults, model comparison and the cheap invariants), derandomized so every
 repetition runs the same programs. The two kinds alternate within a repetition, so their ratio is taken
 under the same machine load. A step is one rule (compound fault rules count once)."""
 from __future__ import annotations

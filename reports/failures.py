@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 from faults.catalogue import ALL, CATALOGUE
-from reports.summary import INVARIANTS
+from harness.invariants import INVARIANTS  # the one list
 
 _MARKERS = ("Falsifying example", "Failing test case")
 # What ends the program that Hypothesis printed: its explanation, the blob line, or pytest's next section.

@@ -20,19 +20,13 @@ import os
 import time
 from typing import Any
 
-# tests.invariants.INVARIANTS, copied: reports must not import tests (the stress supervisor and
-# `python -m reports` run without the test harness). tests/test_reports.py checks the two agree.
-INVARIANTS = ("I1 equivalence", "I2 atomicity", "I3 acknowledged is durable", "I4 honest failure",
-              "I5 no ghosts", "I6 no resurrection", "I7 manifest tracks HEAD", "I8 index honesty",
-              "I9 no wedge", "I10 idempotent recovery", "I11 eventual convergence")
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = ("summary.json", "summary.md", "index.html")
 
 
 def runs_root() -> str:
-    """reports/runs of this checkout; SUITE_REPORTS_ROOT moves it (tests point it into a temp dir)."""
-    return os.environ.get("SUITE_REPORTS_ROOT") or os.path.join(REPO, "reports", "runs")
+    """reports/runs under the current directory (never inside the installed package); SUITE_REPORTS_ROOT
+    moves it (tests point it into a temp dir)."""
+    return os.environ.get("SUITE_REPORTS_ROOT") or os.path.join(os.getcwd(), "reports", "runs")
 
 
 def run_dir(run_id: str | None = None) -> str:
@@ -41,10 +35,10 @@ def run_dir(run_id: str | None = None) -> str:
 
 
 def shown_path(directory: str) -> str:
-    """A run directory as a person types it: relative to the checkout when inside it."""
-    absolute = os.path.abspath(directory)
-    inside = os.path.commonpath([absolute, REPO]) == REPO
-    return os.path.relpath(absolute, REPO) if inside else absolute
+    """A run directory as a person types it: relative to the current directory when inside it."""
+    absolute, here = os.path.abspath(directory), os.getcwd()
+    inside = os.path.commonpath([absolute, here]) == here
+    return os.path.relpath(absolute, here) if inside else absolute
 
 
 def write_summary(run_dir: str, summary: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faults.catalogue import ALL, CATALOGUE
-from reports.summary import INVARIANTS
+from harness.invariants import INVARIANTS  # the one list
 
 
 @dataclass(frozen=True)

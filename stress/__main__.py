@@ -10,9 +10,10 @@ import sys
 import time
 
 import sut
+from reports.summary import runs_root
 from stress.report import write_report
 from stress.seeds import master_seed
-from stress.supervisor import ROOT, Progress, supervise
+from stress.supervisor import Progress, supervise
 
 BACKENDS = ("lmdb", "rocksdb", "lance")
 
@@ -30,9 +31,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--examples", type=int, default=0, help="programs per batch (default: per backend)")
     p.add_argument("--redis-url", default=env("HYPOTHESIS_REDIS_URL") or None,
                    help="share Hypothesis's example database through this Redis server")
-    p.add_argument("--database-dir", default=os.path.join(ROOT, ".hypothesis", "stress"),
+    p.add_argument("--database-dir", default=os.path.join(".hypothesis", "stress"),
                    help="Hypothesis's example database when no Redis URL is given")
-    p.add_argument("--reports", default=env("SUITE_REPORTS_ROOT") or os.path.join(ROOT, "reports", "runs"))
+    p.add_argument("--reports", default=runs_root(), help="where runs go (default ./reports/runs; SUITE_REPORTS_ROOT)")
     p.add_argument("--replay", metavar="BACKEND:SEED", help="rerun one batch (as a finding printed it) and stop")
     p.add_argument("--inject", choices=["segv"], default=env("STRESS_INJECT") or None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)

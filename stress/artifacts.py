@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 from typing import Any
 
-_STEP = re.compile(r"^(\w+(, \w+)* = )?state\.\w+\(.*\)$")
+from harness.printed import program_of
+from stress.supervisor import python_path
+
+__all__ = ["program_of", "write_reproducer", "run_reproducer", "signature_id"]
 
 TEMPLATE = '''"""Reproducer written by `make stress` (run {run_id}): {klass} failure on {backend}, seed {seed}.
 
@@ -39,12 +41,6 @@ def test_reproduce():
 '''
 
 
-def program_of(exc: BaseException) -> list[str]:
-    """The shrunk program's steps, as Hypothesis printed them in the failure's notes."""
-    lines = [ln.strip() for note in getattr(exc, "__notes__", []) for ln in str(note).splitlines()]
-    return [ln for ln in lines if _STEP.match(ln) and not ln.startswith("state.teardown(")]
-
-
 def signature_id(signature: list[Any]) -> str:
     return hashlib.sha1(json.dumps(signature).encode()).hexdigest()[:10]
 
@@ -64,13 +60,12 @@ def write_reproducer(directory: str, failure: dict[str, Any], run_id: str) -> st
 
 def run_reproducer(path: str, keep_data: str | None = None, timeout: float = 600) -> tuple[bool, str]:
     """Run one reproducer under plain pytest in a child process: (failed, output tail)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=root, HYPOTHESIS_PROFILE="dev", SUITE_REPORT="0")
+    env = dict(os.environ, PYTHONPATH=python_path(), HYPOTHESIS_PROFILE="dev", SUITE_REPORT="0")
     if keep_data:
         env["GHOSTCHECK_KEEP_DATA"] = keep_data
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", path],
-                              cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+                              env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return False, f"the reproducer did not finish within {timeout:.0f}s"
     # Exit status 1 is "tests failed"; anything else (usage error, collection error) proves nothing.

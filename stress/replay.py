@@ -8,7 +8,7 @@ import os
 import shutil
 from typing import Any
 
-from tests.fault_machine import FaultMachine
+from harness.fault_machine import FaultMachine
 
 
 def machine_class(backend: str, mutants: tuple[str, ...] = ()) -> type[FaultMachine]:

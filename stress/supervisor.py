@@ -15,7 +15,13 @@ from typing import Any, TextIO
 
 from reports.counters import merge
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the product's packages are (the checkout, or site-packages when installed): the workers import the
+# same code as the supervisor. Runs, logs and the example database go under the current directory instead.
+PACKAGES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def python_path() -> str:
+    return os.pathsep.join(p for p in (PACKAGES, os.environ.get("PYTHONPATH")) if p)
 
 
 @dataclass
@@ -68,12 +74,13 @@ def spawn(index: int, restart: int, task: dict[str, Any]) -> Child:
     log_path = os.path.join(task["run_dir"], "logs", f"worker-{index}-{restart}.log")
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     log = open(log_path, "w", encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONFAULTHANDLER="1")  # a native crash leaves its stack in the log
+    # A native crash leaves its stack in the log.
+    env = dict(os.environ, PYTHONPATH=python_path(), PYTHONFAULTHANDLER="1")
     read_end, write_end = os.pipe()  # batch reports; the worker's own stdout and stderr go to its log
     payload = json.dumps(dict(task, worker=index, restart=restart, report_fd=write_end,
                               inject=task.get("inject") if index == 0 and restart == 0 else None))
     # Its own process group: the hard stop kills the worker and the reproducer run it may have started.
-    proc = subprocess.Popen([sys.executable, "-m", "stress.worker", payload], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "stress.worker", payload], env=env,
                             stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True)
     os.close(write_end)
     return Child(index, restart, proc, log, log_path, reports=os.fdopen(read_end, encoding="utf-8"))

@@ -20,7 +20,7 @@ from reports.counters import RUN
 from stress import artifacts
 from stress.replay import machine_class
 from stress.seeds import batch_seed
-from tests.kill import classify, shrink_cap
+from harness.kill import classify, shrink_cap
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 EXAMPLES = {"lmdb": 20, "rocksdb": 6, "lance": 3}  # programs per batch: a batch is a few seconds anywhere

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from stress.artifacts import program_of
-from tests import machine
+from harness.printed import program_of
+from harness import machine
 
 
 class DifferentialLmdb(machine.DifferentialMachine):

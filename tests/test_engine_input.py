@@ -8,7 +8,7 @@ import pytest
 
 import sut
 from model import errors as E
-from tests import strategies as S
+from harness import strategies as S
 from tests.engine_helpers import tree
 
 BAD_VALUES: tuple[Any, ...] = (1.5, b"x", [], 2**64, "x" * 257)  # no record value: float, bytes, list, too big/long

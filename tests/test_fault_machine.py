@@ -6,8 +6,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests import fault_machine
-from tests.machine import RULE_CALLS
+from harness import fault_machine
+from harness.machine import RULE_CALLS
 
 
 class FaultsLmdb(fault_machine.FaultMachine):

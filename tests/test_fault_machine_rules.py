@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import fault_machine
-from tests.fault_machine import failpoints_for
+from harness import fault_machine
+from harness.fault_machine import failpoints_for
 
 
 def _machine(backend, mutants=()):

@@ -1,15 +1,15 @@
 """Crash-point enumeration over the lifecycle sequence on every backend: crash (and, separately, raise an
 injected error) at failpoint hit 1, 2, 3, ... until the sequence runs clean; fail the 1st, 2nd, ... call of
 each primitive, transiently and persistently. After every fault the database reopens and the checker of
-tests/crashcheck.py finds the state equal to a possible model state, converged and not wedged."""
+harness/crashcheck.py finds the state equal to a possible model state, converged and not wedged."""
 from __future__ import annotations
 
 import pytest
 
 from faults import CATALOGUE, FaultPlan
 from faults.enumerate import enumerate_faults
-from tests.crashcheck import trial
-from tests.programs import LIFECYCLE
+from harness.crashcheck import trial
+from harness.programs import LIFECYCLE
 
 
 NOTHING = FaultPlan()

@@ -8,8 +8,8 @@ import pytest
 from faults.child import run_child
 from model.ops import Op
 from model.possible import PossibleStates
-from tests.crashcheck import heal_and_check
-from tests.programs import LIFECYCLE
+from harness.crashcheck import heal_and_check
+from harness.programs import LIFECYCLE
 
 pytestmark = pytest.mark.killproc
 

@@ -10,7 +10,7 @@ import sut
 from faults import CATALOGUE, FaultPlan, SimulatedCrash, for_backend
 from faults.coverage import Coverage
 from tests.engine_helpers import forge_rows
-from tests.programs import LIFECYCLE
+from harness.programs import LIFECYCLE
 
 
 def _seeded(db):

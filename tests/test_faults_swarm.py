@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 
 from faults.strategies import plans
-from tests.crashcheck import trial
-from tests.programs import LIFECYCLE
+from harness.crashcheck import trial
+from harness.programs import LIFECYCLE
 
 EXAMPLES = {"lmdb": 200, "rocksdb": 30, "lance": 24}  # CI: sized to the cost of a trial on each backend
 

@@ -1,7 +1,7 @@
 """Every invariant of DESIGN.md section 6 can fail: each check is fed a state that violates it and must say
 so (ok False, its own name, its class, a detail naming the culprit), and a clean twin must pass, so no
 negative test is vacuous. I1..I4 are decided by the possible-states checker (a `Violation`); I5..I11 by the
-named checks of tests/invariants.py. Pure and fast: synthetic inventories and answers, no database."""
+named checks of harness/invariants.py. Pure and fast: synthetic inventories and answers, no database."""
 from __future__ import annotations
 
 import pytest
@@ -10,8 +10,8 @@ from model import errors as E
 from model.contract import CleanupReport, Inventory
 from model.ops import Op
 from model.possible import PossibleStates, Violation
-from tests import invariants as inv
-from tests.invariants import (CORRECTNESS, HARNESS, INVARIANTS, LIVENESS, Check, converged, guarded,
+from harness import invariants as inv
+from harness.invariants import (CORRECTNESS, HARNESS, INVARIANTS, LIVENESS, Check, converged, guarded,
                               idempotent_recovery, index_honesty, manifest_tracks_head, no_ghosts,
                               no_resurrection, no_wedge)
 

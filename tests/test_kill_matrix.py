@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import sut
-from tests.kill import by_machine, by_scenario, record
+from harness.kill import by_machine, by_scenario, record
 
 BUDGET = {"lmdb": 400, "rocksdb": 300, "lance": 120}  # programs of the fault machine per mutant
 
@@ -62,8 +62,8 @@ def test_generic_search_kills_every_mutant_with_shrinking(backend):
 def test_the_engine_without_mutants_is_not_killed(backend, tmp_path):
     """The same searches on the unmutated engine find nothing (the fault machine and scenarios already run
     in their own tests; here one mutant-free scenario sweep as the control)."""
-    from tests.crashcheck import trial
-    from tests.scenarios import SCENARIOS
+    from harness.crashcheck import trial
+    from harness.scenarios import SCENARIOS
     scenario = SCENARIOS[0]
     _fired, verdict = trial(backend, str(tmp_path), scenario.program, scenario.plan)
     assert verdict == "ok"
@@ -72,7 +72,7 @@ def test_the_engine_without_mutants_is_not_killed(backend, tmp_path):
 def test_a_shrunk_programs_length_counts_every_rule_step():
     """Rules that return a value print as `x = state.rule(...)`; initializers and the checks Hypothesis
     runs after each step are not steps of the program."""
-    from tests.kill import _program_length
+    from harness.printed import program_length
     failure = AssertionError("I9 no wedge")
     failure.add_note("\n".join([
         "Falsifying example:", "state = Mutant()", "branches_0 = state.main_branch()",
@@ -81,4 +81,4 @@ def test_a_shrunk_programs_length_counts_every_rule_step():
         "branches_1 = state.create_branch(name='b', parent=branches_0, w=0)",
         "state.fault_in_ddl(action='error', attr='a', branch=branches_0, kind='create_index', w=0)",
         "state.teardown()"]))
-    assert _program_length(failure) == 3
+    assert program_length(failure) == 3

@@ -11,8 +11,8 @@ import pytest
 
 from faults.catalogue import CATALOGUE
 from reports import failures
-from reports.summary import INVARIANTS, latest_run, load_summary, write_summary
-from tests import invariants
+from harness.invariants import INVARIANTS
+from reports.summary import latest_run, load_summary, write_summary
 
 pytest_plugins = ["pytester"]
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,10 +41,6 @@ def synthetic() -> dict:
                     {"mutant": "no_tombstone", "backend": "lmdb", "search": "scenario", "killed": False,
                      "seconds_to_kill": 0.2}],
     }
-
-
-def test_invariant_names_copied_from_the_harness():
-    assert INVARIANTS == invariants.INVARIANTS
 
 
 def test_render_synthetic_summary(tmp_path):

@@ -7,8 +7,8 @@ import pytest
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
 from faults.plan import ANY, PointFault
-from tests.crashcheck import RACED, trial
-from tests.scenarios import SCENARIOS
+from harness.crashcheck import RACED, trial
+from harness.scenarios import SCENARIOS
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name.replace(" ", "-") for s in SCENARIOS])
 def test_seed_scenario(scenario, backend, tmp_path):

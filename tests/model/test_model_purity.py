@@ -1,5 +1,5 @@
-"""model/ is a pure leaf (DESIGN.md section 2): it imports nothing from sut, faults, tests or reports, no I/O
-module and no storage backend, never calls open(), and importing it loads none of those."""
+"""model/ is a pure leaf (DESIGN.md section 2): it imports nothing from sut, faults, harness, tests, reports or
+stress, no I/O module and no storage backend, never calls open(), and importing it loads none of those."""
 from __future__ import annotations
 
 import ast
@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "model"
-PROJECT = {"sut", "faults", "tests", "reports", "benchmarks", "conftest"}
+PROJECT = {"sut", "faults", "harness", "tests", "reports", "stress", "benchmarks", "conftest"}
 BACKENDS = {"lmdb", "rocksdict", "lance", "pyarrow"}
 IO = {"os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile", "glob", "fcntl", "mmap", "sqlite3",
       "multiprocessing", "threading", "signal", "select", "urllib", "http", "ftplib", "pickle", "shelve",
@@ -60,7 +60,7 @@ def test_model_file_imports_nothing_forbidden_and_does_no_io(path):
 
 @pytest.mark.parametrize("source", [
     "import os", "import os.path", "from os import path", "import sut", "from sut.engine import x",
-    "import faults.plan", "from tests import machine", "import reports", "import lmdb", "import lance",
+    "import faults.plan", "from harness import machine", "import reports", "import lmdb", "import lance",
     "from rocksdict import Rdict", "import io", "from pathlib import Path", "import shutil",
     "import subprocess",
     "import socket", "import importlib", "import logging", "import threading", "from .. import sut",

@@ -1,7 +1,7 @@
 """The model-vs-engine machine under faults: the differential machine's rules, plus a crash or an injected
 error inside an operation at a failpoint of that operation (drawn from the catalogue), failing primitives
 armed and disarmed, restarts (process death and reopen, also with a crash inside recovery), and a heal
-phase at the end of every program (faults off, reopen, cleanup: every invariant of tests/invariants.py).
+phase at the end of every program (faults off, reopen, cleanup: every invariant of harness/invariants.py).
 
 Calls that crash or raise unexpectedly are indeterminate and fork the possible states; unexpected
 (non-contract) exceptions are also recorded and fail the run, so an engine bug cannot hide as "info".
@@ -21,9 +21,9 @@ from model import errors as E
 from model.ops import Op
 from model.possible import TooManyStates
 from reports.counters import RUN
-from tests import strategies as S
-from tests.crashcheck import GHOSTLESS, heal_checks, observe, verdict
-from tests.machine import DifferentialMachine, bad_ops, counted
+from harness import strategies as S
+from harness.crashcheck import GHOSTLESS, heal_checks, observe, verdict
+from harness.machine import DifferentialMachine, bad_ops, counted
 
 ALIASES = {"delete": "put"}  # a delete takes the steps of a put
 FAULTABLE = ("put", "delete", "drop_table", "create_table", "create_index", "create_branch", "delete_branch",

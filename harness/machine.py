@@ -26,7 +26,7 @@ import sut
 from model import errors as E
 from model.ops import Op
 from model.possible import PossibleStates
-from tests import strategies as S
+from harness import strategies as S
 
 RULE_CALLS: Counter[str] = Counter()  # per process: lets a test prove every rule was exercised
 

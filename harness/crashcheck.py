@@ -1,6 +1,6 @@
 """One trial of a crash-point enumeration: run a program of contract operations on a fresh database
 under a fault plan beside the model, and after the fault (or at the end) heal and check the state with the
-named invariants of tests/invariants.py: the reopen succeeds and every answer equals a possible model state
+named invariants of harness/invariants.py: the reopen succeeds and every answer equals a possible model state
 (I2, I3, I4), nothing resurrects (I6), published versions equal HEAD (I7), ready indexes equal the data
 (I8), the next write everywhere succeeds before any cleanup and no lock is held (I9), cleanup leaves
 exactly what the authority derives (I5), a second open and cleanup change nothing (I10), and everything
@@ -17,8 +17,8 @@ from faults import FaultPlan, Failpoints, SimulatedCrash
 from model import errors as E
 from model.ops import READS, Op
 from model.possible import PossibleStates, TooManyStates, Violation
-from tests import invariants as inv
-from tests.invariants import Check
+from harness import invariants as inv
+from harness.invariants import Check
 
 REOPEN = Op("reopen", ())
 # DDL that must leave nothing behind when it reports success, whatever failed inside it (I4). (A branch

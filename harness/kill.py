@@ -20,11 +20,11 @@ from hypothesis.stateful import run_state_machine_as_test
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
 from model.possible import TooManyStates, Violation
-from stress.artifacts import program_of
-from tests import fault_machine
-from tests.crashcheck import trial
-from tests.invariants import INVARIANTS, violated
-from tests.scenarios import SCENARIOS
+from harness import fault_machine
+from harness.printed import program_length, program_of
+from harness.crashcheck import trial
+from harness.invariants import INVARIANTS, violated
+from harness.scenarios import SCENARIOS
 
 SHRINK_SECONDS = float(os.environ.get("KILL_SHRINK_SECONDS", "60"))  # per kill; Hypothesis's own is 300
 
@@ -63,14 +63,6 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return f"{type(exc).__name__}", "harness"
 
 
-NOT_STEPS = re.compile(r"state\.(open|main_branch|authority_matches_disk|observable_state_matches)\(")
-
-
-def _program_length(exc: BaseException) -> int:
-    """Rule steps of the program Hypothesis printed (initializers and per-step checks are not steps)."""
-    return sum(1 for line in program_of(exc) if not NOT_STEPS.search(line))
-
-
 def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
     """The generic search on the mutated engine: time (and programs) to the first failure, and with
     `shrink` the length of the program Hypothesis shrinks it to, from one run."""
@@ -93,7 +85,7 @@ def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True
     if shrink:
         spent = time.perf_counter() - first
         # A shrink stopped by the bound gives an upper bound on the shortest program, and says so.
-        result.update(shrunk_length=_program_length(found), shrink_seconds=round(spent, 2),
+        result.update(shrunk_length=program_length(found), shrink_seconds=round(spent, 2),
                       shrink_capped=spent >= SHRINK_SECONDS, shrunk_program=program_of(found))
     return result
 
