@@ -35,8 +35,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
-	$(PY) -m ruff check model sut faults harness reports stress benchmarks tests conftest.py
-	$(PY) -m mypy model sut faults harness reports stress benchmarks tests conftest.py
+	$(PY) -m ruff check model sut faults harness targets reports stress benchmarks tests conftest.py
+	$(PY) -m mypy model sut faults harness targets reports stress benchmarks tests conftest.py
 
 clean:
 	rm -rf $(VENV) reports/runs/* .pytest_cache .hypothesis

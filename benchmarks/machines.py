@@ -65,10 +65,9 @@ class Measured:
 def make(kind: str, backend: str, workdir: str | None, mutants: tuple[str, ...] = (), tag: str = "") -> type:
     """A fresh machine class: its name (and so Hypothesis's derandomized seed) depends on kind, backend and
     tag only, so every repetition of one measurement runs the same programs."""
-    attrs: dict[str, Any] = {"backend": backend, "workdir": workdir, "counts": Counter(), "first_failure": []}
-    if mutants:
-        attrs["mutants"] = tuple(mutants)
-    return type(f"Bench{kind.title()}{backend.title()}{tag}", (Measured, KINDS[kind]), attrs)
+    attrs: dict[str, Any] = {"workdir": workdir, "counts": Counter(), "first_failure": []}
+    built = differential.machine_for(backend, tuple(mutants), base=KINDS[kind])
+    return type(f"Bench{kind.title()}{backend.title()}{tag}", (Measured, built), attrs)
 
 
 def config(max_examples: int, derandomize: bool = True, shrink: bool = False) -> settings:

@@ -3,9 +3,9 @@ primitives, crash realisation in process and by real process death, and crash-po
 
     from faults import FaultPlan, SimulatedCrash, CATALOGUE
 """
-from faults.catalogue import CATALOGUE, REQUIRED, Failpoint, for_backend
+from faults.catalogue import CATALOGUE, Failpoint, register
 from faults.hook import Failpoints
 from faults.plan import FaultPlan, InjectedError, PointFault, PrimitiveFault, SimulatedCrash
 
-__all__ = ["CATALOGUE", "REQUIRED", "Failpoint", "for_backend", "Failpoints", "FaultPlan", "InjectedError",
+__all__ = ["CATALOGUE", "Failpoint", "register", "Failpoints", "FaultPlan", "InjectedError",
            "PointFault", "PrimitiveFault", "SimulatedCrash"]

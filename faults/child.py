@@ -1,8 +1,9 @@
 """Real process death: run a program of contract operations in a child process that kills itself with
 SIGKILL at a failpoint. The child prints one line per acknowledged operation (flushed), so the parent knows
-exactly which calls returned before the death (I3) and which one was in flight.
+exactly which calls returned before the death (I3) and which one was in flight. The child opens a target by
+its registered name (harness.targets), with a plan that kills at `kill_at`.
 
-    python -m faults.child '{"backend": "lmdb", "path": ..., "ops": [[name, args], ...], "kill_at": [fp, hit]}'
+    python -m faults.child '{"target": <name>, "path": ..., "ops": [[name, args], ...], "kill_at": [fp, hit]}'
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ class ChildRun:
         return self.returncode == -signal.SIGKILL
 
 
-def run_child(backend: str, path: str, ops: Sequence[tuple[str, tuple]], kill_at: tuple[str, int] | None,
+def run_child(target: str, path: str, ops: Sequence[tuple[str, tuple]], kill_at: tuple[str, int] | None,
               timeout_s: float = 120.0) -> ChildRun:
-    """Spawn a fresh interpreter (never fork: Lance is not fork-safe) and wait for it to finish or die."""
-    spec = json.dumps({"backend": backend, "path": path, "ops": [[n, list(a)] for n, a in ops],
+    """Spawn a fresh interpreter (never fork: an engine's native library need not be fork-safe) and wait for
+    it to finish or die."""
+    spec = json.dumps({"target": target, "path": path, "ops": [[n, list(a)] for n, a in ops],
                        "kill_at": list(kill_at) if kill_at else None})
     proc = subprocess.run([sys.executable, "-m", "faults.child", spec], capture_output=True, text=True,
                           timeout=timeout_s, check=False)
@@ -37,13 +39,14 @@ def run_child(backend: str, path: str, ops: Sequence[tuple[str, tuple]], kill_at
 
 
 def main(spec_json: str) -> None:
-    import sut
+    from faults.hook import Failpoints
     from faults.plan import FaultPlan
+    from harness.targets import load
     from model.errors import ContractError
 
     spec = json.loads(spec_json)
     plan = FaultPlan.kill_at(*spec["kill_at"]) if spec["kill_at"] else None
-    db = sut.open_database(spec["backend"], spec["path"], faults=plan)
+    db = load(spec["target"]).open(spec["path"], faults=Failpoints(plan))
     for i, (name, args) in enumerate(spec["ops"]):
         try:
             getattr(db, name)(*args)

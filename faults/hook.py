@@ -44,9 +44,10 @@ class Failpoints:
         finally:
             self.plan = plan
 
-    def wrap(self, backend: Any) -> Any:
-        """The backend, wrapped so the plan's primitive faults apply to it (the plan decides)."""
-        return backend if self.plan is None else self.plan.wrap(backend, self)
+    def wrap(self, backend: Any, kind_of: Any) -> Any:
+        """The backend, wrapped so the plan's primitive faults apply to it (the plan decides); `kind_of`
+        says what each store holds (table, index or catalog), by the engine's naming scheme."""
+        return backend if self.plan is None else self.plan.wrap(backend, self, kind_of)
 
     def record(self, name: str, hit: int, action: str) -> None:
         self.fired.append((name, hit, action))

@@ -2,8 +2,8 @@
 raise and which backend primitives fail. The mutable side of a run (hit counters, the random generator,
 what fired) lives in the database's own `Failpoints`, so one plan can drive many databases in parallel.
 
-    FaultPlan.crash_at("fork.before_publish", hit=1)
-    FaultPlan.error_at("create.after_store", hit=1)
+    FaultPlan.crash_at("area.step", hit=1)          # a failpoint of a target's catalogue
+    FaultPlan.error_at("area.other_step", hit=2)
     FaultPlan.fail_primitive("put", target="index", every=10)
     plan_a | plan_b
 """
@@ -14,7 +14,7 @@ import signal
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from faults.catalogue import CATALOGUE
+from faults.catalogue import known
 from model.errors import InjectedError
 
 ANY = "*"  # a point fault on every failpoint, counting hits across all of them
@@ -74,8 +74,8 @@ class FaultPlan:
 
     def __post_init__(self) -> None:
         for p in self.points:
-            if p.failpoint != ANY and p.failpoint not in CATALOGUE:
-                raise ValueError(f"unknown failpoint {p.failpoint!r}: not in faults.CATALOGUE")
+            if p.failpoint != ANY and not known(p.failpoint):
+                raise ValueError(f"unknown failpoint {p.failpoint!r}: in no target's catalogue")
             if p.action not in ACTIONS:
                 raise ValueError(f"unknown action {p.action!r}; choose from {ACTIONS}")
         for f in self.primitives:
@@ -131,8 +131,8 @@ class FaultPlan:
             if p.action == "callback" and p.callback is not None:
                 p.callback()
 
-    def wrap(self, backend: Any, fps: Any) -> Any:
+    def wrap(self, backend: Any, fps: Any, kind_of: Callable[[str], str]) -> Any:
         """Every database opened with a plan gets the failing-primitive wrapper, so primitive faults can
         also be armed later in the run; a database opened without a plan pays nothing."""
         from faults.primitives import FaultyBackend
-        return FaultyBackend(backend, fps)
+        return FaultyBackend(backend, fps, kind_of)

@@ -3,16 +3,18 @@ plan most faults are off entirely and the rest get very different weights, so ru
 uniform mix never reaches. Plans are plain frozen data and print as the calls that build them."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hypothesis import strategies as st
 
-from faults.catalogue import for_backend
 from faults.plan import PRIMITIVES, TARGETS, FaultPlan, PointFault, PrimitiveFault
 
 WEIGHTS = (0.02, 0.1, 0.3)
 
 
-def point_faults(backend: str) -> st.SearchStrategy[PointFault]:
-    names = sorted(for_backend(backend))
+def point_faults(catalogue: Iterable[str]) -> st.SearchStrategy[PointFault]:
+    """Point faults at a target's failpoints (`catalogue`: their names)."""
+    names = sorted(catalogue)
     return st.builds(
         lambda name, action, how, n, p: PointFault(
             name, action, hit=n if how == "hit" else None, every=n if how == "every" else None,
@@ -29,8 +31,9 @@ def primitive_faults() -> st.SearchStrategy[PrimitiveFault]:
         st.none() | st.sampled_from(WEIGHTS))
 
 
-def plans(backend: str, max_points: int = 3, max_primitives: int = 2) -> st.SearchStrategy[FaultPlan]:
-    """A swarm plan: a seed, a few point faults and a few failing primitives (each list often empty)."""
+def plans(catalogue: Iterable[str], max_points: int = 3, max_primitives: int = 2) -> st.SearchStrategy[FaultPlan]:
+    """A swarm plan over a target's failpoints: a seed, a few point faults and a few failing primitives
+    (each list often empty)."""
     return st.builds(FaultPlan, seed=st.integers(0, 2**32 - 1),
-                     points=st.lists(point_faults(backend), max_size=max_points).map(tuple),
+                     points=st.lists(point_faults(catalogue), max_size=max_points).map(tuple),
                      primitives=st.lists(primitive_faults(), max_size=max_primitives).map(tuple))

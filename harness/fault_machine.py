@@ -9,39 +9,32 @@ Calls that crash or raise unexpectedly are indeterminate and fork the possible s
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
-import sut
-from faults import CATALOGUE, FaultPlan, Failpoints, PointFault, SimulatedCrash
-from faults.plan import PRIMITIVES, TARGETS
+from faults import FaultPlan, Failpoints, PointFault, SimulatedCrash
+from faults.catalogue import FIRST_WRITE, INTERLEAVE, RACING_OPEN
+from faults.plan import PRIMITIVES
+from harness import strategies as S
+from harness.crashcheck import GHOSTLESS, heal_checks, observe
+from harness.invariants import CheckFailed, fail, require
+from harness.machine import DifferentialMachine, bad_ops, can, counted
+from harness.target import Target, points_of, points_tagged
 from model import errors as E
 from model.ops import Op
 from model.possible import TooManyStates
 from reports.counters import RUN
-from harness import strategies as S
-from harness.crashcheck import GHOSTLESS, heal_checks, observe, verdict
-from harness.machine import DifferentialMachine, bad_ops, counted
 
 ALIASES = {"delete": "put"}  # a delete takes the steps of a put
 FAULTABLE = ("put", "delete", "drop_table", "create_table", "create_index", "create_branch", "delete_branch",
              "optimize", "cleanup")
 TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps, reopens
-# The primitives each operation calls (any backend): a drawn primitive fault aims at one of these, since a
-# fault on a primitive the operation never calls cannot fire (arm_primitives still draws from all of them).
-OPERATION_PRIMITIVES = {
-    "put": ("create", "put", "fork", "read"), "delete": ("create", "put", "fork", "read"),
-    "drop_table": ("drop", "put", "read"), "create_table": ("create", "put", "drop"),
-    "create_index": ("create", "put", "read"), "create_branch": ("put", "read"),
-    "delete_branch": ("drop", "put", "read"), "optimize": ("compact", "put", "restore", "read"),
-    "cleanup": ("drop", "read")}
-
-
-def failpoints_for(backend: str, op_name: str) -> list[str]:
-    key = ALIASES.get(op_name, op_name)
-    return sorted(n for n, fp in CATALOGUE.items() if fp.operation == key and backend in fp.backends)
+# The backfill rule indexes attributes no other rule indexes (they still occur in records), so that its
+# index is new and its backfill runs: an index that exists ends the call before any backfill step.
+BACKFILLED = ("c", "d", "e")
 
 
 class FaultMachine(DifferentialMachine):
@@ -56,19 +49,20 @@ class FaultMachine(DifferentialMachine):
         self.steps = 0
         self.deaths = 0
         self.fired_at_open = 0  # a StorageError with no fault fired since the last open is a wedge (I9)
+        self.reopened = False  # the next observation reads back what was acknowledged before a reopen (I3)
 
     def open_db(self) -> Any:
         """Open with the armed faults; an open that fails under them (a failing disk) is retried with
         faults off, as an operator would after fixing the disk. The failed open itself released all."""
         self.fired_at_open = self._faults_fired()
         try:
-            return sut.open_database(self.backend, self.dir, faults=self.fps, mutants=self.mutants)
+            return self.target.open(self.dir, faults=self.fps, mutants=self.mutants)
         except E.StorageError:
             TOTALS["failed opens"] += 1
             self.fps.set_plan(FaultPlan())
             self.primitives = None
             self.model.restarted()  # the failed open may have recovered part of what was pending
-            return sut.open_database(self.backend, self.dir, faults=self.fps, mutants=self.mutants)
+            return self.target.open(self.dir, faults=self.fps, mutants=self.mutants)
 
     # -- one operation, any outcome -----------------------------------------------------------------
     def run(self, op: Op) -> Any:
@@ -85,13 +79,13 @@ class FaultMachine(DifferentialMachine):
             return None
         except E.ContractError as e:
             if isinstance(e, E.StorageError) and self._fault_free_since_open():
-                raise AssertionError(f"I9 no wedge: {op!r} failed with no fault since the last open: {e!r}") from e
+                raise fail("I9 no wedge", f"{op!r} failed with no fault since the last open: {e!r}") from e
             self.model.failed(op, e)  # StorageError and Conflict fork; the others filter
             if len(self.model) > 1:  # collapse at once: composite rules run several calls in a row
                 with self.fps.suspended():
                     observe(self.db, self.model)
             return e
-        except (AssertionError, TooManyStates):
+        except (CheckFailed, AssertionError, TooManyStates):
             raise  # a check that failed inside the call (in another worker's interleaved call): the finding
         except Exception as e:  # noqa: BLE001 - indeterminate, and recorded: it fails the run
             self.unexpected.append(f"{op!r} raised {type(e).__name__}: {e}")
@@ -100,7 +94,7 @@ class FaultMachine(DifferentialMachine):
         self.model.ok(op, answer)
         if before is not None:
             left = self._ghosts() - before
-            assert not left, f"I4 honest failure: {op!r} reported success but left {sorted(left)}"
+            require(not left, "I4 honest failure", lambda: f"{op!r} reported success but left {sorted(left)}")
         return answer
 
     def _faults_fired(self) -> int:
@@ -114,27 +108,30 @@ class FaultMachine(DifferentialMachine):
         return self._faults_fired() == self.fired_at_open and not armed
 
     def _ghosts(self) -> frozenset[str]:
+        if not self.target.capabilities.inventory:
+            return frozenset()
         with self.fps.suspended():
             return self.db.inventory().ghosts
 
     def _restart_after_death(self) -> None:
         """Process death: nothing of the dead process survives, its faults included; reopen from disk.
-        If the step planned it, the first reopen crashes inside recovery (while there is work pending)."""
-        self.db.abandon()
+        If the step planned it, another opener races the first reopen's recovery (at the target's failpoint
+        tagged RACING_OPEN), and the first reopen crashes inside recovery (while there is work pending)."""
+        self.target.kill(self.db)
         self.fps.set_plan(FaultPlan())
         self.primitives = None
         point, self.recovery_crash = self.recovery_crash, None
-        if self.second_opener and self.backend == "lance":  # another process opens in mid-recovery
+        racing = points_tagged(self.target, RACING_OPEN)
+        if self.second_opener and racing:  # another process opens in mid-recovery
             self.second_opener = False
             TOTALS["planned"] += 1
             others: list[Any] = []
-            plan = FaultPlan.callback_at("recovery.before_publish",
-                                         lambda: others.append(sut.open_database(self.backend, self.dir,
-                                                                                  mutants=self.mutants)))
+            plan = FaultPlan.callback_at(racing[0], lambda: others.append(self.target.open(self.dir,
+                                                                                             mutants=self.mutants)))
             try:
-                sut.open_database(self.backend, self.dir, faults=plan, mutants=self.mutants).close()
+                self.target.open(self.dir, faults=Failpoints(plan), mutants=self.mutants).close()
             except E.ContractError as e:
-                raise AssertionError(f"I9 no wedge: an open racing a second opener failed: {e!r}") from e
+                raise fail("I9 no wedge", f"an open racing a second opener failed: {e!r}") from e
             finally:
                 for other in others:
                     other.close()
@@ -143,8 +140,7 @@ class FaultMachine(DifferentialMachine):
         if point is not None:
             TOTALS["planned"] += 1
             try:
-                sut.open_database(self.backend, self.dir, faults=FaultPlan.crash_at(point),
-                                  mutants=self.mutants).close()
+                self.target.open(self.dir, faults=Failpoints(FaultPlan.crash_at(point)), mutants=self.mutants).close()
             except SimulatedCrash:
                 TOTALS["fired"] += 1
             self.model.restarted()
@@ -152,10 +148,14 @@ class FaultMachine(DifferentialMachine):
         self.workers = [self.db]
         self.model.restarted()
         TOTALS["reopens"] += 1
+        self.reopened = True
+        if not self.target.capabilities.inventory:
+            return
         with self.fps.suspended():
             inv = self.db.inventory()
-        assert not inv.drift, f"I7: after open, published versions != HEAD: {inv.drift}"
-        assert not inv.missing, f"I5: after open, derived stores missing: {sorted(inv.missing)}"
+        if self.target.capabilities.versions:
+            require(not inv.drift, "I7 manifest tracks HEAD", f"after open, published versions != HEAD: {inv.drift}")
+        require(not inv.missing, "I5 no ghosts", lambda: f"after open, derived stores missing: {sorted(inv.missing)}")
 
     def _arm(self, plan: FaultPlan) -> int:
         TOTALS["planned"] += 1
@@ -167,46 +167,29 @@ class FaultMachine(DifferentialMachine):
             TOTALS["fired"] += 1
 
     # -- fault rules --------------------------------------------------------------------------------
-    def fault_in(self, w: int, kind: str, table: str, branch: str, key: str, record: dict[str, Any],
-                 attr: str, name: str, which: int, action: str, then_in_recovery: bool,
-                 points: list[str] | None = None) -> None:
-        """Run one operation on existing names with a crash or an injected error at one of its failpoints
-        (`points`; else, two times in three, one this run has already passed), or with one of its
-        primitive calls failing; after a crash, optionally crash again in recovery; a crashed write is
-        retried (I9)."""
-        if kind == "delete":  # a key that is there, if any: deleting nothing takes no step to fault
-            there = sorted({k for s in self.model.states if table in s.tables and branch in s.branches
-                            for k in s.rows(branch, table)})
-            if there and key not in there:
-                key = there[which % len(there)]
-        if kind == "create_branch":  # a new name if there is one: an existing one fails before any step
-            taken = {b for s in self.model.states for b in s.branches}
-            name = next((n for n in (name, "b", "c", "d") if n not in taken), name)
-        args = {"put": (table, key, record, branch), "delete": (table, key, branch), "drop_table": (table,),
-                "create_table": (name if table in self._live_tables() else table, (attr,)),
-                "create_index": (table, attr), "create_branch": (name, branch),
-                "delete_branch": (name if branch == "main" else branch,),
-                "optimize": (), "cleanup": ()}[kind]
-        if points is None:  # a write forks only on a branch's first write: that is fault_in_first_write's
-            names = [n for n in failpoints_for(self.backend, kind)
-                     if kind not in ("put", "delete") or not n.startswith("fork.")]
-            reached = [n for n in names if self.fps.hits[n]]  # points this run has passed: likely again
-            points = reached if reached and which % 3 else names
-        point = points[which % len(points)]
-        if action == "primitive":  # one call of a primitive this operation makes, on one kind of store, fails
-            made = OPERATION_PRIMITIVES[kind]
-            fault = FaultPlan.fail_primitive(made[which % len(made)], TARGETS[which // 7 % 4],
-                                             calls=(1 + which // 28,))
+    # Each rule draws what it does as named values from the target (its catalogue, primitives and store
+    # kinds), so a printed program says which fault ran: `fault=('drop_table', 'crash', '<failpoint>')`,
+    # `fault=('put', 'primitive', 'put', 'index', 1)` (the first matching call fails); `recovery` names
+    # the failpoint of the open that crashes next. The strategies are the target's (`rules_for`).
+    def fault_in(self, w: int, fault: tuple, args: tuple, recovery: str | None = None,
+                 second_opener: bool = False) -> None:
+        """Run the operation `fault[0]` on `args` with the fault the rest of `fault` names: a crash or an
+        injected error at the next hit of a failpoint, or one call of a primitive failing on one kind of
+        store. After a crash the first reopen crashes at `recovery` (and, with `second_opener`, another
+        opener races the recovery before that); a crashed write is retried (I9)."""
+        kind, action = fault[0], fault[1]
+        if action == "primitive":
+            _kind, _action, primitive, store, call = fault
+            plan = FaultPlan.fail_primitive(primitive, store, calls=(call,))
         else:
-            fault = FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),))
-        mark = self._arm(fault)
-        if then_in_recovery and action == "crash":
-            recovery = failpoints_for(self.backend, "open")
-            self.recovery_crash = recovery[which % len(recovery)]
-            self.second_opener = which % 2 == 0
+            point = fault[2]
+            plan = FaultPlan(points=(PointFault(point, action, hit=self.fps.hits[point] + 1),))
+        mark = self._arm(plan)
+        if action == "crash":
+            self.recovery_crash, self.second_opener = recovery, second_opener
         op, deaths = Op(kind, args, w % len(self.workers)), self.deaths
         self.run(op)
-        self.recovery_crash = None
+        self.recovery_crash, self.second_opener = None, False
         self._fired_since(mark)
         TOTALS[f"fired in {kind}"] += len(self.fps.fired) > mark
         if self.db is not None:
@@ -214,71 +197,119 @@ class FaultMachine(DifferentialMachine):
             if self.deaths > deaths and kind in ("put", "delete"):
                 self.run(op)  # the client retries: I9, the next write must succeed
 
-    # One rule per family of operations, so that each family is faulted about as often as any plain rule
-    # is called (one rule over all nine faulted a create_branch in about 1 of 40 CI programs, cleanup never).
-    def _fault_rule(kinds: tuple[str, ...], name: str) -> Any:  # type: ignore[misc]
-        def faulted(self: "FaultMachine", kind: str, **kwargs: Any) -> None:
-            self.fault_in(kind=kind, **kwargs)
-        faulted.__name__ = name
-        faulted.__doc__ = f"fault_in for {', '.join(kinds)}."
-        return rule(w=S.workers, kind=st.sampled_from(kinds), table=DifferentialMachine.tables,
-                    branch=DifferentialMachine.branches, key=S.keys, record=S.records, attr=S.attrs,
-                    name=S.new_branches, which=st.integers(0, 40),
-                    action=st.sampled_from(["crash", "error", "primitive"]),
-                    then_in_recovery=st.booleans())(counted(faulted))
+    def _fault_in_write(self, w: int, fault: tuple, table: str, branch: str, key: str, record: dict[str, Any],
+                        recovery: str | None = None, second_opener: bool = False) -> None:
+        """A put or delete faulted at one of its steps (a later write's: the first write's fork steps are
+        fault_in_first_write's) or one of its primitive calls."""
+        args = (table, key, record, branch) if fault[0] == "put" else (table, key, branch)
+        self.fault_in(w, fault, args, recovery, second_opener)
 
-    fault_in_write = _fault_rule(("put", "delete"), "fault_in_write")
-    fault_in_ddl = _fault_rule(("create_table", "drop_table", "create_index"), "fault_in_ddl")
-    fault_in_branch_op = _fault_rule(("create_branch", "delete_branch"), "fault_in_branch_op")
-    fault_in_maintenance = _fault_rule(("optimize", "cleanup"), "fault_in_maintenance")
-    del _fault_rule
+    def _fault_in_ddl(self, w: int, fault: tuple, table: str, new_table: str, attr: str,
+                      recovery: str | None = None, second_opener: bool = False) -> None:
+        """create_table (`new_table`: a name that may be live, dropped or never used), drop_table or
+        create_index, faulted."""
+        indexed = (attr,) if self.target.capabilities.indexes else ()
+        args = {"create_table": (new_table, indexed), "drop_table": (table,), "create_index": (table, attr)}
+        self.fault_in(w, fault, args[fault[0]], recovery, second_opener)
 
-    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
-          name=S.new_branches, key=S.keys, record=S.records, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
-    @counted
-    def fault_in_first_write(self, w: int, parent: str, table: str, name: str, key: str,
-                             record: dict[str, Any], which: int, action: str, then_in_recovery: bool) -> None:
-        """A new branch and its first write to a table, faulted at a step of that write or at one of its
-        primitive calls: the fork-to-publish gap of the Omnigraph seeds, and a fork whose copy fails, are
-        reachable by construction (a new branch has forked nothing)."""
+    def _fault_in_branch_op(self, w: int, fault: tuple, branch: str, name: str, recovery: str | None = None,
+                            second_opener: bool = False) -> None:
+        """create_branch `name` off `branch`, or delete_branch `branch`, faulted."""
+        args = (name, branch) if fault[0] == "create_branch" else (branch,)
+        self.fault_in(w, fault, args, recovery, second_opener)
+
+    def _fault_in_maintenance(self, w: int, fault: tuple, recovery: str | None = None,
+                              second_opener: bool = False) -> None:
+        """optimize or cleanup, faulted."""
+        self.fault_in(w, fault, (), recovery, second_opener)
+
+    def _fault_in_first_write(self, w: int, parent: str, table: str, name: str, key: str,
+                              record: dict[str, Any], fault: tuple, recovery: str | None = None,
+                              second_opener: bool = False) -> None:
+        """A new branch and its first write to a table, faulted at a step of that write (its fork's too)
+        or at one of its primitive calls: the fork-to-publish gap of the Omnigraph seeds, and a fork whose
+        copy fails, are reachable by construction (a new branch has forked nothing)."""
         self.op("create_branch", name, parent, w=w)
-        if action == "primitive":  # one call of a primitive the fork's copy makes, on the table's stores
-            fault = FaultPlan.fail_primitive(("create", "put", "fork")[which % 3], "table",
-                                             calls=(1 + which // 3 % 3,))
-            mark = self._arm(fault)
-            self.run(Op("put", (table, key, record, name), w % len(self.workers)))
-            self._fired_since(mark)
-            if self.db is not None:
-                self.fps.set_plan(self.primitives or FaultPlan())
-            return
-        self.fault_in(w, "put", table, name, key, record, "a", name, which, action, then_in_recovery,
-                      points=failpoints_for(self.backend, "put"))  # all on a first write's path
+        self.fault_in(w, fault, (table, key, record, name), recovery, second_opener)
 
-    @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error", "primitive"]), then_in_recovery=st.booleans())
-    @counted
-    def fault_in_backfill(self, w: int, table: str, attr: str, which: int, action: str,
-                          then_in_recovery: bool) -> None:
-        """Rows first, then an index over them, faulted at a step of its backfill (HarperDB #529). The
-        attribute actually used is one with no index yet, if there is one (a ready index ends the call
-        before any backfill): a printed program shows the drawn `attr`, the model decides the one used."""
-        indexed = {a for s in self.model.states if table in s.tables for a in s.tables[table].indexes}
-        attr = next((a for a in (attr, *S.ATTRS, "c") if a not in indexed), attr)
+    def _fault_in_backfill(self, w: int, table: str, attr: str, fault: tuple, recovery: str | None = None,
+                           second_opener: bool = False) -> None:
+        """Rows first, then an index over them, faulted at a step of its backfill or one of its primitive
+        calls (HarperDB #529). `attr` is one only this rule indexes (BACKFILLED), so it is rarely there
+        already (an index that exists ends the call before any backfill step)."""
         for i in range(10):
             self.op("put", table, f"r{i}", {attr: i % 3}, "main", w=w)
-        if action != "primitive":
-            self.fault_in(w, "create_index", table, "main", "k1", {}, attr, "b", which, action,
-                          then_in_recovery)
-            return
-        mark = self._arm(FaultPlan.fail_primitive("put", "index", calls=(1 + which % 10,)))  # the seed's
-        self.run(Op("create_index", (table, attr), w % len(self.workers)))
-        self._fired_since(mark)
-        if self.db is not None:
-            self.fps.set_plan(self.primitives or FaultPlan())
+        self.fault_in(w, fault, (table, attr), recovery, second_opener)
+
+    @classmethod
+    def rules_for(cls, target: Target) -> dict[str, Any]:
+        """The fault rules of this target, their strategies drawn from its catalogue, primitives and store
+        kinds; a rule with nothing to draw (no failpoints, no primitives, a capability missing) is not
+        there at all, and the plain rules are switched off by their preconditions."""
+        out = super().rules_for(target)
+        caps = target.capabilities
+        T, B = DifferentialMachine.tables, DifferentialMachine.branches
+        opens = points_of(target, "open") if caps.failpoints else ()
+        extra: dict[str, Any] = {"recovery": st.none() | st.sampled_from(opens)} if opens else {}
+        if opens and points_tagged(target, RACING_OPEN):
+            extra["second_opener"] = st.booleans()
+
+        def add(rule_name: str, fn: Any, fault: Any, needs: tuple[str, ...] = (), recovery: bool = True,
+                **strategies: Any) -> None:
+            if fault is None or not all(getattr(caps, c) for c in needs):
+                return
+            drawn = dict(strategies, w=S.workers, fault=fault, **(extra if recovery else {}))
+            out[rule_name] = rule(**drawn)(counted(fn, rule_name))
+
+        def faults(kinds: tuple[str, ...], first_write: bool | None = False, calls: int = 2,
+                   phase: str | None = None) -> Any:
+            """(operation, action, failpoint) or (operation, "primitive", primitive, store, call), uniform
+            over operations and then over crash / error / primitive, as each exists on the target.
+            `first_write`: False leaves out the failpoints only a first write reaches, None keeps them all;
+            `phase`: draw the primitive calls of that part of the operation ("first_write", "backfill")."""
+            branches: list[Any] = []
+            for kind in kinds:
+                points = tuple(p for p in points_of(target, ALIASES.get(kind, kind))
+                               if first_write is None or (FIRST_WRITE in target.catalogue[p].tags) <= first_write)
+                pairs = target.primitives.get(phase or kind, ()) if caps.primitives else ()
+                if caps.failpoints and points:
+                    branches += [st.tuples(st.just(kind), st.just(a), st.sampled_from(points))
+                                 for a in ("crash", "error")]
+                if pairs:
+                    branches.append(st.builds(lambda pair, n, kind=kind: (kind, "primitive", *pair, n),
+                                              st.sampled_from(pairs), st.integers(1, calls)))
+            return st.one_of(*branches) if branches else None
+
+        add("fault_in_write", cls._fault_in_write, faults(("put", "delete")), table=T, branch=B, key=S.keys,
+            record=S.records)
+        add("fault_in_ddl", cls._fault_in_ddl,
+            faults(("create_table", "drop_table", "create_index") if caps.indexes else ("create_table", "drop_table")),
+            table=T, new_table=S.tables, attr=S.attrs)
+        add("fault_in_branch_op", cls._fault_in_branch_op, faults(("create_branch", "delete_branch")), ("branches",),
+            branch=B, name=S.new_branches)
+        add("fault_in_maintenance", cls._fault_in_maintenance,
+            faults(tuple(k for k in ("optimize", "cleanup") if getattr(caps, k))))
+        add("fault_in_first_write", cls._fault_in_first_write,
+            faults(("put",), first_write=None, calls=3, phase="first_write"),
+            ("branches",), parent=B, table=T, name=S.new_branches, key=S.keys, record=S.records)
+        add("fault_in_backfill", cls._fault_in_backfill, faults(("create_index",), calls=10, phase="backfill"),
+            ("indexes", "backfill"), table=T, attr=st.sampled_from(BACKFILLED))
+        add("fault_in_drop_then_recreate", cls._fault_in_drop_then_recreate, faults(("drop_table",)),
+            recovery=False, table=T, attr=S.attrs)
+        add("fault_in_branch_delete", cls._fault_in_branch_delete, faults(("delete_branch",)), ("branches",),
+            recovery=False, parent=B, table=T, name=S.new_branches)
+        used = {p for pairs in target.primitives.values() for p, _store in pairs}
+        if caps.primitives and used and target.stores:  # in the primitive interface's order, then the rest
+            prims = tuple(p for p in PRIMITIVES if p in used) + tuple(sorted(used - set(PRIMITIVES)))
+            out["arm_primitives"] = rule(primitive=st.sampled_from(prims), holding=st.sampled_from(target.stores),
+                                         every=st.integers(1, 6), persistent=st.booleans())(
+                precondition(lambda self: self.primitives is None)(counted(cls._arm_primitives, "arm_primitives")))
+        return out
 
     @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
           name=S.new_branches, key=S.keys, record=S.records, what=st.sampled_from(["cleanup", "optimize"]))
+    @precondition(lambda self: all(getattr(self.target.capabilities, c) for c in
+                                   ("branches", "workers", "cleanup", "optimize", "failpoints")))
     @counted
     def maintenance_inside_first_write(self, w: int, parent: str, table: str, name: str, key: str,
                                        record: dict[str, Any], what: str) -> None:
@@ -297,27 +328,29 @@ class FaultMachine(DifferentialMachine):
                 getattr(other, what)()
             except E.StorageError as e:  # with no fault since the last open, nothing explains it
                 if clean:
-                    raise AssertionError(f"I9 no wedge: {what} failed with no fault since the last open: {e!r}") \
-                        from e
+                    raise fail("I9 no wedge", f"{what} failed with no fault since the last open: {e!r}") from e
             except E.ContractError:
                 pass  # a Conflict: maintenance may lose a race; it must not harm the write
             finally:
                 busy.pop()
         clean = self._fault_free_since_open()
         interleaved()
-        steps = tuple(PointFault(p, "callback", callback=interleaved) for p in failpoints_for(self.backend, "put"))
+        steps = tuple(PointFault(p, "callback", callback=interleaved) for p in points_of(self.target, "put"))
         mark = self._arm(FaultPlan(points=steps))
         answer = self.run(Op("put", (table, key, record, name), w % len(self.workers)))
         self._fired_since(mark)
         # No fault since the last open and only maintenance inside the write: a failure is its doing.
-        assert not (clean and isinstance(answer, E.StorageError)), \
-            f"I1 equivalence: a first write to {table}@{name} failed with only {what} interleaved: {answer!r}"
+        require(not (clean and isinstance(answer, E.StorageError)), "I1 equivalence",
+                lambda: f"a first write to {table}@{name} failed with only {what} interleaved: {answer!r}")
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
             interleaved()
 
     @rule(w=S.workers, parent=DifferentialMachine.branches, name=S.new_branches, doomed=S.new_branches,
           key=S.keys, record=S.records)
+    @precondition(lambda self: all(getattr(self.target.capabilities, c) for c in
+                                   ("branches", "workers", "cleanup", "primitives"))
+                  and bool(points_of(self.target, "cleanup", INTERLEAVE)))
     @counted
     def first_write_inside_cleanup(self, w: int, parent: str, name: str, doomed: str, key: str,
                                    record: dict[str, Any]) -> None:
@@ -344,41 +377,31 @@ class FaultMachine(DifferentialMachine):
                     self.run(Op(op.name, op.args, len(self.workers) - 1))
                 finally:
                     self.workers.pop()
-        mark = self._arm(FaultPlan.callback_at("cleanup.before_reclaim", interleaved,
-                                               hit=self.fps.hits["cleanup.before_reclaim"] + 1))
+        sweep = points_of(self.target, "cleanup", INTERLEAVE)[0]  # where other workers' calls can run
+        mark = self._arm(FaultPlan.callback_at(sweep, interleaved, hit=self.fps.hits[sweep] + 1))
         self.run(Op("cleanup", (), w % len(self.workers)))
         self._fired_since(mark)
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
 
-    @rule(w=S.workers, table=DifferentialMachine.tables, attr=S.attrs, which=st.integers(0, 40),
-          action=st.sampled_from(["crash", "error", "primitive"]))
-    @counted
-    def fault_in_drop_then_recreate(self, w: int, table: str, attr: str, which: int, action: str) -> None:
+    def _fault_in_drop_then_recreate(self, w: int, table: str, attr: str, fault: tuple) -> None:
         """A drop faulted at one of its steps, then a same-name create (HarperDB #1246): the new table must
         start empty everywhere and the old one must never come back."""
         self.op("put", table, "old", {attr: 1}, "main", w=w)
-        self.fault_in(w, "drop_table", table, "main", "k1", {}, attr, "b", which, action, False)
+        self.fault_in(w, fault, (table,))
         if self.db is not None:
-            self.op("create_table", table, (attr,), w=w)
+            self.op("create_table", table, (attr,) if self.target.capabilities.indexes else (), w=w)
 
-    @rule(w=S.workers, parent=DifferentialMachine.branches, table=DifferentialMachine.tables,
-          name=S.new_branches, which=st.integers(0, 40), action=st.sampled_from(["crash", "error", "primitive"]))
-    @counted
-    def fault_in_branch_delete(self, w: int, parent: str, table: str, name: str, which: int, action: str) -> None:
+    def _fault_in_branch_delete(self, w: int, parent: str, table: str, name: str, fault: tuple) -> None:
         """A new branch with a fork of its own, then its delete faulted at one of its steps."""
         self.op("create_branch", name, parent, w=w)
         self.op("put", table, "mine", {"a": 1}, name, w=w)
-        self.fault_in(w, "delete_branch", table, name, "k1", {}, "a", name, which, action, False)
+        self.fault_in(w, fault, (name,))
 
     def _live_tables(self) -> set[str]:
         return {t for s in self.model.states for t in s.tables}
 
-    @rule(primitive=st.sampled_from(PRIMITIVES), holding=st.sampled_from(TARGETS),
-          every=st.integers(1, 6), persistent=st.booleans())
-    @precondition(lambda self: self.primitives is None)
-    @counted
-    def arm_primitives(self, primitive: str, holding: str, every: int, persistent: bool) -> None:
+    def _arm_primitives(self, primitive: str, holding: str, every: int, persistent: bool) -> None:
         """From now on, fail every nth call of a primitive on the stores holding tables/indexes/catalog."""
         self.primitives = FaultPlan.fail_primitive(primitive, holding, every=every, persistent=persistent)
         self.fps.set_plan(self.primitives)
@@ -410,19 +433,24 @@ class FaultMachine(DifferentialMachine):
         self.primitives = None
         self.db.close()
         self.db = None
-        checks = heal_checks(self.backend, self.dir, self.model, mutants=self.mutants)
+        checks = heal_checks(self.target, self.dir, self.model, mutants=self.mutants)
         TOTALS["invariant checks"] += len(checks)
         for check in checks:
             RUN.checked(check.invariant)
-        assert all(checks), verdict(checks)
+        failed = [c for c in checks if not c.ok]
+        if failed:  # the first broken invariant is the verdict; the others go with its detail
+            first = failed[0]
+            also = "".join(f"; also {c.invariant} [{c.klass}]: {c.detail}" for c in failed[1:])
+            raise CheckFailed(replace(first, detail=first.detail + also))
         self.db = self.open_db()
         self.workers = [self.db]
+        self.reopened = True
 
     # -- invariants and the end of a program ---------------------------------------------------------
     def cleanup(self, w: int) -> None:  # faults may leave ghosts that only a fault-free cleanup reclaims
         self.op("cleanup", w=w)
 
-    cleanup = rule(w=S.workers)(counted(cleanup))  # type: ignore[assignment]
+    cleanup = rule(w=S.workers)(precondition(can("cleanup"))(counted(cleanup)))  # type: ignore[assignment]
 
     def bad_input(self, w: int, op: tuple[str, tuple]) -> None:
         with self.fps.suspended():  # input rules come before any store: no fault can be reached
@@ -436,25 +464,41 @@ class FaultMachine(DifferentialMachine):
             with self.fps.suspended():  # the harness looks; faults are for the operations under test
                 observe(self.db, self.model)
             RUN.checked("I1 equivalence")
+            if self.reopened:  # what was acknowledged before the reopen was just read back
+                RUN.checked("I3 acknowledged is durable")
+                self.reopened = False
 
     @invariant()
     def authority_matches_disk(self) -> None:
-        if self.db is not None:
+        if self.db is not None and self.target.capabilities.inventory:
             with self.fps.suspended():
                 inv = self.db.inventory()
-            assert not inv.missing, f"I5: the authority references missing stores {sorted(inv.missing)}"
-            assert inv.sidecars or not inv.drift, f"I7: published versions != HEAD, no recovery pending: {inv.drift}"
-            assert not inv.locks_held, f"I9: locks held between calls: {inv.locks_held}"
-            for name in ("I5 no ghosts", "I7 manifest tracks HEAD", "I9 no wedge"):
+            require(not inv.missing, "I5 no ghosts", lambda: f"the authority references missing stores "
+                                                            f"{sorted(inv.missing)}")
+            require(not inv.locks_held, "I9 no wedge", f"locks held between calls: {inv.locks_held}")
+            checked = ["I5 no ghosts", "I9 no wedge"]
+            if self.target.capabilities.versions:
+                require(inv.sidecars or not inv.drift, "I7 manifest tracks HEAD",
+                        f"published versions != HEAD, no recovery pending: {inv.drift}")
+                checked.append("I7 manifest tracks HEAD")
+            for name in checked:
                 RUN.checked(name)
 
     def teardown(self) -> None:
         if self.primitives is not None:
             self._fired_since(self.armed_at)
         try:
-            assert not self.unexpected, f"unexpected exceptions (engine bugs): {self.unexpected}"
+            # An exception outside the contract is an answer the contract does not allow.
+            require(not self.unexpected, "I1 equivalence", f"unexpected exceptions (engine bugs): {self.unexpected}")
             if self.db is not None:
                 self._heal()
         finally:
-            RUN.machine_done(self.backend, self.steps, self.fps.report())
+            RUN.machine_done(self.target.name, self.steps, self.fps.report(),
+                             {n: fp.operation for n, fp in self.target.catalogue.items()})
             super().teardown()
+
+
+def machine_for(target: Target | str, mutants: tuple[str, ...] = (), name: str | None = None) -> type:
+    """The fault machine for one target and mutant set (see harness.machine.machine_for)."""
+    from harness.machine import machine_for as build
+    return build(target, mutants, base=FaultMachine, name=name)

@@ -28,6 +28,50 @@ class Check:
         return self.ok
 
 
+INVARIANTS = ("I1 equivalence", "I2 atomicity", "I3 acknowledged is durable", "I4 honest failure",
+              "I5 no ghosts", "I6 no resurrection", "I7 manifest tracks HEAD", "I8 index honesty",
+              "I9 no wedge", "I10 idempotent recovery", "I11 eventual convergence")
+CLASS_OF = {name: LIVENESS if name.startswith(("I9 ", "I11 ")) else CORRECTNESS for name in INVARIANTS}
+
+
+class CheckFailed(AssertionError):
+    """A failed check, raised with its verdict as data: whoever catches it (the kill matrix, stress, a
+    reproducer, the reports) reads `check`, never the message. An AssertionError, so a reproducer run under
+    plain pytest shows it as the failed assertion it is, message first: "I9 no wedge: ..."."""
+
+    def __init__(self, check: Check) -> None:
+        super().__init__(f"{check.invariant}: {check.detail}")
+        self.check = check
+
+
+def fail(invariant: str, detail: str, klass: str | None = None) -> CheckFailed:
+    """The exception for a broken invariant (`raise fail(...)`); its class is the invariant's unless given."""
+    assert invariant in CLASS_OF or klass is not None, f"unknown invariant {invariant!r}"
+    return CheckFailed(Check(invariant, False, detail, klass or CLASS_OF[invariant]))
+
+
+def require(ok: Any, invariant: str, detail: Any) -> None:
+    """Raise `fail(invariant, detail)` unless `ok`. `detail` may be a callable, built only on failure."""
+    if not ok:
+        raise fail(invariant, detail() if callable(detail) else str(detail))
+
+
+class Verdict(str):
+    """A trial's verdict: "ok", or the failed checks as text; `failed` holds them as data."""
+    failed: tuple[Check, ...] = ()
+
+    @classmethod
+    def of(cls, checks: list[Check] | tuple[Check, ...]) -> "Verdict":
+        failed = tuple(c for c in checks if not c.ok)
+        v = cls("ok" if not failed else "; ".join(f"{c.invariant} [{c.klass}]: {c.detail}" for c in failed))
+        v.failed = failed
+        return v
+
+    @property
+    def first(self) -> Check | None:
+        return self.failed[0] if self.failed else None
+
+
 def _result(invariant: str, problems: list[str], klass: str = CORRECTNESS) -> Check:
     return Check(invariant, not problems, "; ".join(problems), klass)
 
@@ -36,6 +80,8 @@ def guarded(invariant: str, fn: Callable[[], Check]) -> Check:
     """Run a check; if the checker itself fails, the verdict is "harness", never a pass."""
     try:
         return fn()
+    except CheckFailed as e:
+        return e.check
     except AssertionError as e:
         return Check(invariant, False, str(e), CORRECTNESS)
     except Exception as e:  # noqa: BLE001 - any checker crash is a harness finding
@@ -142,9 +188,19 @@ def converged(inv: Inventory) -> Check:
     return _result("I11 eventual convergence", problems, LIVENESS)
 
 
-INVARIANTS = ("I1 equivalence", "I2 atomicity", "I3 acknowledged is durable", "I4 honest failure",
-              "I5 no ghosts", "I6 no resurrection", "I7 manifest tracks HEAD", "I8 index honesty",
-              "I9 no wedge", "I10 idempotent recovery", "I11 eventual convergence")
+def classify(exc: BaseException) -> Check:
+    """The verdict an exception that ended a run carries: a failed check's own, a possible-state
+    contradiction's invariant from the model's history, and for anything else "harness" (the suite broke,
+    not the engine). Never a regular expression over a message."""
+    from model.possible import TooManyStates, Violation
+    if isinstance(exc, CheckFailed):
+        return exc.check
+    if isinstance(exc, Violation):
+        return Check(violated(exc.history), False, str(exc), CORRECTNESS)
+    if isinstance(exc, TooManyStates):
+        return Check("possible states overflow", False, str(exc), HARNESS)
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return Check(type(exc).__name__, False, first, HARNESS)
 
 
 def violated(history: list[tuple[Any, str]]) -> str:

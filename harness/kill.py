@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -19,56 +18,28 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
-from model.possible import TooManyStates, Violation
 from harness import fault_machine
-from harness.printed import program_length, program_of
+from harness import invariants as inv
 from harness.crashcheck import trial
-from harness.invariants import INVARIANTS, violated
-from harness.scenarios import SCENARIOS
+from harness.printed import program_length, program_of
+from harness.target import Target
+from harness.targets import resolve
 
 SHRINK_SECONDS = float(os.environ.get("KILL_SHRINK_SECONDS", "60"))  # per kill; Hypothesis's own is 300
 
-# Which named scenario re-creates each mutant's incident.
-SCENARIO_OF = {
-    "catalog_first_drop": "ghost table after a failed store drop",
-    "no_tombstone": "resurrection after restart",
-    "create_lock_leak": "create lock leaked on error",
-    "catalog_only_reconcile": "create over a tombstone",
-    "backfill_swallows_failed_puts": "backfill with every 10th index put failing",
-    "backfill_last_put_unchecked": "backfill with every 10th index put failing",
-    "no_fork_self_heal": "crash between fork and publish on a live branch",
-    "fork_error_as_already_exists": "transient error in a first-write fork",
-    "reclaim_only_deleted_branches": "recreate over an orphaned fork",
-    "reclaim_from_cached_authority": "cleanup after a fork published since its last sweep",
-    "reclaim_without_lock": "cleanup racing a first write",
-    "reclaim_from_sweep_start_branch_list": "branch created and forked while cleanup sweeps",
-    "branch_delete_error_after_flip": "branch delete failing after the authority flip",
-    "non_atomic_branch_create": "crash between fork and publish on a live branch",
-    "optimize_without_publish": "optimize without publish",
-    "rollback_without_publish": "roll-back drift",
-    "rollforward_at_stale_version": "two openers racing one sidecar",
-}
-
-
 def classify(exc: BaseException) -> tuple[str, str]:
-    """(invariant, class) of the failure that killed a mutant; anything but a failed check is "harness"."""
-    if isinstance(exc, Violation):
-        return violated(exc.history), "correctness"
-    if isinstance(exc, AssertionError):
-        m = re.search(r"\bI(\d+)\b", str(exc))
-        name = INVARIANTS[int(m.group(1)) - 1] if m and 0 < int(m.group(1)) <= len(INVARIANTS) else "assertion"
-        return name, "liveness" if name.startswith(("I9", "I11")) else "correctness"
-    if isinstance(exc, TooManyStates):
-        return "possible states overflow", "harness"
-    return f"{type(exc).__name__}", "harness"
+    """(invariant, class) of the failure that killed a mutant, from the verdict it carries."""
+    check = inv.classify(exc)
+    return check.invariant, check.klass
 
 
-def by_machine(mutant: str, backend: str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
+def by_machine(mutant: str, target: Target | str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
     """The generic search on the mutated engine: time (and programs) to the first failure, and with
     `shrink` the length of the program Hypothesis shrinks it to, from one run."""
     clock: dict[str, Any] = {"programs": 0, "first": None}
-    machine = type(f"Mutant_{mutant}_{backend}", (fault_machine.FaultMachine,),
-                   {"backend": backend, "mutants": (mutant,), "teardown": _timed_teardown(clock)})
+    t = resolve(target)
+    built = fault_machine.machine_for(t, (mutant,), name=f"Mutant_{mutant}_{t.name}")
+    machine = type(built.__name__, (built,), {"teardown": _timed_teardown(clock)})
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
     config = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
                       deadline=None, report_multiple_bugs=False, print_blob=False, phases=phases)
@@ -136,15 +107,17 @@ def _run(machine: Any, config: Any) -> BaseException | None:
     return None
 
 
-def by_scenario(mutant: str, backend: str) -> dict[str, Any]:
-    scenario = next(s for s in SCENARIOS if s.name == SCENARIO_OF[mutant])
-    if backend not in scenario.backends:
-        return {"killed": None, "scenario": scenario.name, "detail": f"the scenario runs on {scenario.backends}"}
+def by_scenario(mutant: str, target: Target | str) -> dict[str, Any]:
+    t = resolve(target)
+    name = t.mutants[mutant].scenario
+    scenario = next((s for s in t.scenarios if s.name == name), None)
+    if scenario is None:
+        return {"killed": None, "scenario": name, "detail": f"target {t.name} does not run the scenario {name!r}"}
     with tempfile.TemporaryDirectory(prefix="kill-") as root:
-        return _scenario_kill(scenario, mutant, backend, root)
+        return _scenario_kill(scenario, mutant, t, root)
 
 
-def _scenario_kill(scenario: Any, mutant: str, backend: str, root: str) -> dict[str, Any]:
+def _scenario_kill(scenario: Any, mutant: str, backend: Target, root: str) -> dict[str, Any]:
     start = time.perf_counter()
     kwargs = {"mutants": (mutant,), "during": scenario.during, "race_opener": scenario.race_opener}
     seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())
@@ -156,8 +129,9 @@ def _scenario_kill(scenario: Any, mutant: str, backend: str, root: str) -> dict[
             return [f for f in got if f[2] == "crash"], v
         result = enumerate_faults(crash_only, "crash")
         points = result.visited
-        verdict = next((str(v.verdict) for v in result.failures), "ok")
-    invariant, klass = verdict_invariant(verdict) if verdict != "ok" else (None, None)
+        verdict = next((v.verdict for v in result.failures), verdict)
+    first = verdict.first
+    invariant, klass = (first.invariant, first.klass) if first is not None else (None, None)
     return {"killed": verdict != "ok", "scenario": scenario.name, "crash_points": points, "invariant": invariant,
             "klass": klass, "seconds_to_kill": round(time.perf_counter() - start, 2), "detail": verdict[:300]}
 
@@ -190,14 +164,3 @@ def record(rows: list[dict[str, Any]]) -> str:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(sorted(merged, key=lambda r: (r["mutant"], r["backend"], r["search"])), f, indent=2)
     return path
-
-
-def verdict_invariant(verdict: str) -> tuple[str, str]:
-    """(invariant, class) from a trial's verdict text."""
-    m = re.match(r"(?:\w+Error: |Violation: )?(I\d+[^\[:]*)(?:\[(\w+)\])?", verdict)
-    if verdict.startswith("Violation: "):
-        return "I1-I4 (possible states)", "correctness"
-    if m:
-        name = m.group(1).strip()
-        return name, m.group(2) or ("liveness" if name.startswith(("I9", "I11")) else "correctness")
-    return "unclassified", "harness"

@@ -1,8 +1,9 @@
 """The model-vs-engine state machine: Hypothesis drives the reference model (as a set of possible states)
 and a real database side by side, through random workers, and compares every answer.
 
-This is the fault-free differential machine; the fault rules build on it (issue 6). A failing example
-prints as a runnable program over the concrete subclass of each backend (`DifferentialLmdb` ...).
+This is the fault-free differential machine; the fault rules build on it (harness.fault_machine). It runs
+against one `Target` (`machine_for(target)` makes the class); a rule whose capability the target lacks is
+switched off by a precondition. A failing example prints as a runnable program over that class.
 """
 from __future__ import annotations
 
@@ -22,20 +23,24 @@ from hypothesis.stateful import (
     rule,
 )
 
-import sut
+from harness import strategies as S
+from harness.target import Capabilities, Target
+from harness.targets import resolve
 from model import errors as E
 from model.ops import Op
 from model.possible import PossibleStates
-from harness import strategies as S
 
 RULE_CALLS: Counter[str] = Counter()  # per process: lets a test prove every rule was exercised
 
 
-def counted(fn: Any) -> Any:
+def counted(fn: Any, name: str | None = None) -> Any:
+    """The rule body, counting its calls under the rule's name (RULE_CALLS)."""
+    name = name or fn.__name__
+
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        RULE_CALLS[fn.__name__] += 1
+        RULE_CALLS[name] += 1
         return fn(self, *args, **kwargs)
-    wrapper.__name__ = fn.__name__
+    wrapper.__name__ = name
     wrapper.__doc__ = fn.__doc__
     wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     return wrapper
@@ -45,29 +50,34 @@ def _args(name: str, *args: Any, **kwargs: Any) -> tuple:
     return Op.make(name, *args, **kwargs).args
 
 
-def any_op() -> st.SearchStrategy[tuple[str, tuple]]:
+ALL_ON = Capabilities(**{f: True for f in Capabilities.__dataclass_fields__})
+
+
+def any_op(caps: Capabilities = ALL_ON) -> st.SearchStrategy[tuple[str, tuple]]:
+    """Any operation the target offers, on any names of the alphabet."""
     t, b, a = S.tables, S.branches, S.attrs
-    return st.one_of(
-        st.tuples(st.just("create_table"), st.tuples(t, st.lists(a, max_size=2).map(tuple))),
+    indexed = st.lists(a, max_size=2).map(tuple) if caps.indexes else st.just(())
+    ops = [
+        st.tuples(st.just("create_table"), st.tuples(t, indexed)),
         st.tuples(st.just("drop_table"), st.tuples(t)),
-        st.tuples(st.just("create_index"), st.tuples(t, a)),
         st.tuples(st.just("put"), st.tuples(t, S.keys, S.records, b)),
         st.tuples(st.just("delete"), st.tuples(t, S.keys, b)),
         st.tuples(st.just("get"), st.tuples(t, S.keys, b)),
         st.tuples(st.just("scan"), st.tuples(t, b)),
-        st.tuples(st.just("find"), st.tuples(t, a, S.values, b)),
-        st.tuples(st.just("create_branch"), st.tuples(b, b)),
-        st.tuples(st.just("delete_branch"), st.tuples(b)),
-    )
+    ]
+    if caps.indexes:  # in the order the alphabet had before targets: a derandomized search stays the same
+        ops[2:2] = [st.tuples(st.just("create_index"), st.tuples(t, a))]
+        ops.append(st.tuples(st.just("find"), st.tuples(t, a, S.values, b)))
+    if caps.branches:
+        ops += [st.tuples(st.just("create_branch"), st.tuples(b, b)), st.tuples(st.just("delete_branch"), st.tuples(b))]
+    return st.one_of(*ops)
 
 
-def bad_ops() -> st.SearchStrategy[tuple[str, tuple]]:
+def bad_ops(caps: Capabilities = ALL_ON) -> st.SearchStrategy[tuple[str, tuple]]:
     n, k, r, t = S.bad_names, S.bad_keys, S.bad_records, S.tables
-    return st.one_of(
+    ops = [
         st.builds(lambda x: Op.make("create_table", x), n),
-        st.builds(lambda x: Op.make("create_table", "t", indexed=[x]), n),
         st.builds(lambda x: Op.make("drop_table", x), n),
-        st.builds(lambda x, y: Op.make("create_index", x, y), st.one_of(n, t), n),
         st.builds(lambda x: Op.make("put", x, "k1", {}), n),
         st.builds(lambda x, y: Op.make("put", x, y, {}), t, k),
         st.builds(lambda x, y: Op.make("put", x, "k1", y), t, r),
@@ -75,20 +85,31 @@ def bad_ops() -> st.SearchStrategy[tuple[str, tuple]]:
         st.builds(lambda x, y: Op.make("delete", x, y), t, k),
         st.builds(lambda x, y: Op.make("get", x, y), t, k),
         st.builds(lambda x: Op.make("scan", x), n),
-        st.builds(lambda x, v: Op.make("find", x, "a", v), t, st.sampled_from([1.5, b"x", [], 2**64])),
-        st.builds(lambda x: Op.make("create_branch", x), n),
-        st.builds(lambda x: Op.make("create_branch", "b", x), n),
-        st.builds(lambda x: Op.make("delete_branch", x), n),
-    ).map(lambda op: (op.name, op.args))  # a tuple's repr is valid Python; an Op's is a call on a worker
+    ]
+    if caps.indexes:
+        ops[1:1] = [st.builds(lambda x: Op.make("create_table", "t", indexed=[x]), n)]
+        ops[3:3] = [st.builds(lambda x, y: Op.make("create_index", x, y), st.one_of(n, t), n)]
+        ops.append(st.builds(lambda x, v: Op.make("find", x, "a", v), t, st.sampled_from([1.5, b"x", [], 2**64])))
+    if caps.branches:
+        ops += [st.builds(lambda x: Op.make("create_branch", x), n),
+                st.builds(lambda x: Op.make("create_branch", "b", x), n),
+                st.builds(lambda x: Op.make("delete_branch", x), n)]
+    # A tuple's repr is valid Python; an Op's is a call on a worker.
+    return st.one_of(*ops).map(lambda op: (op.name, op.args))
+
+
+def can(capability: str) -> Any:
+    """A precondition: the machine's target has this capability."""
+    return lambda self: getattr(self.target.capabilities, capability)
 
 
 class DifferentialMachine(RuleBasedStateMachine):
-    backend = "lmdb"
+    target: Target  # set by machine_for
     mutants: tuple[str, ...] = ()  # a mutant whose bug needs no fault shows up here already
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = tempfile.mkdtemp(prefix=f"diff-{self.backend}-")
+        self.dir = tempfile.mkdtemp(prefix=f"diff-{self.target.name}-")
         self.model = PossibleStates()
         self.db: Any = None
         self.workers: list[Any] = []
@@ -101,7 +122,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         """Open a fresh database with one table, so most programs start with something to write to."""
         self.db = self.open_db()
         self.workers = [self.db]
-        self.op("create_table", "t", tuple(indexed))
+        self.op("create_table", "t", tuple(indexed) if self.target.capabilities.indexes else ())
         return "t"
 
     @initialize(target=branches)
@@ -109,7 +130,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         return "main"
 
     def open_db(self) -> Any:
-        return sut.open_database(self.backend, self.dir, mutants=self.mutants)
+        return self.target.open(self.dir, mutants=self.mutants)
 
     def teardown(self) -> None:
         if self.db is not None:
@@ -134,7 +155,7 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     # -- rules: every contract operation ----------------------------------------------------------
     @rule()
-    @precondition(lambda self: len(self.workers) < 3)
+    @precondition(lambda self: self.target.capabilities.workers and len(self.workers) < 3)
     @counted
     def add_worker(self) -> None:
         self.workers.append(self.db.worker())
@@ -142,7 +163,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     @rule(target=tables, w=S.workers, name=S.tables, indexed=st.lists(S.attrs, max_size=2))
     @counted
     def create_table(self, w: int, name: str, indexed: list[str]) -> str:
-        self.op("create_table", name, tuple(indexed), w=w)
+        self.op("create_table", name, tuple(indexed) if self.target.capabilities.indexes else (), w=w)
         return name
 
     @rule(w=S.workers, table=consumes(tables))
@@ -151,6 +172,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.op("drop_table", table, w=w)
 
     @rule(w=S.workers, table=tables, attr=S.attrs)
+    @precondition(can("indexes"))
     @counted
     def create_index(self, w: int, table: str, attr: str) -> None:
         self.op("create_index", table, attr, w=w)
@@ -176,32 +198,38 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.op("scan", table, branch, w=w)
 
     @rule(w=S.workers, table=tables, branch=branches, attr=S.attrs, value=S.values)
+    @precondition(can("indexes"))
     @counted
     def find(self, w: int, table: str, branch: str, attr: str, value: Any) -> None:
         self.op("find", table, attr, value, branch, w=w)
 
     @rule(target=branches, w=S.workers, name=S.new_branches, parent=branches)
+    @precondition(can("branches"))
     @counted
     def create_branch(self, w: int, name: str, parent: str) -> str:
         self.op("create_branch", name, parent, w=w)
         return name
 
     @rule(w=S.workers, branch=branches)
+    @precondition(can("branches"))
     @counted
     def delete_branch(self, w: int, branch: str) -> None:
         self.op("delete_branch", branch, w=w)
 
     @rule(w=S.workers)
+    @precondition(can("optimize"))
     @counted
     def optimize(self, w: int) -> None:
         self.op("optimize", w=w)
 
     @rule(w=S.workers)
+    @precondition(can("cleanup"))
     @counted
     def cleanup(self, w: int) -> None:
         self.op("cleanup", w=w)
-        inv = self.db.inventory()
-        assert not inv.ghosts, f"cleanup left ghosts {sorted(inv.ghosts)}"
+        if self.target.capabilities.inventory:
+            inv = self.db.inventory()
+            assert not inv.ghosts, f"I5 no ghosts: cleanup left ghosts {sorted(inv.ghosts)}"
 
     @rule(w=S.workers, op=any_op())
     @counted
@@ -222,10 +250,21 @@ class DifferentialMachine(RuleBasedStateMachine):
     @counted
     def bad_input(self, w: int, op: tuple[str, tuple]) -> None:
         """A bad name, key, record or value gets its typed error and nothing on disk changes."""
-        before = self.db.inventory()
+        white = self.target.capabilities.inventory
+        before = self.db.inventory() if white else None
         result = self.run(Op(op[0], op[1], w % len(self.workers)))
-        assert isinstance(result, (E.InvalidName, E.InvalidRecord)), f"{op!r} gave {result!r}"
-        assert self.db.inventory() == before, f"{op!r} changed the inventory"
+        assert isinstance(result, (E.InvalidName, E.InvalidRecord)), f"I1 equivalence: {op!r} gave {result!r}"
+        assert not white or self.db.inventory() == before, f"I4 honest failure: {op!r} changed the inventory"
+
+    @classmethod
+    def rules_for(cls, target: Target) -> dict[str, Any]:
+        """Rules whose drawn operations depend on the target's capabilities, rebuilt for it (a target with
+        them all keeps the rules as they are)."""
+        caps = target.capabilities
+        if caps.indexes and caps.branches:
+            return {}
+        return {name: rule(w=S.workers, op=draw(caps))(counted(getattr(cls, name).__wrapped__))
+                for name, draw in (("random_op", any_op), ("bad_input", bad_ops))}
 
     # -- invariants: the whole observable state equals the model's, and the authority derives disk ---
     @invariant()
@@ -238,16 +277,28 @@ class DifferentialMachine(RuleBasedStateMachine):
         for branch in state.branches:
             for table, td in state.tables.items():
                 self.op("scan", table, branch)
-                for attr in td.indexes:
+                for attr in td.indexes if self.target.capabilities.indexes else ():
                     for value in (1, True, "x"):
                         self.op("find", table, attr, value, branch)
 
     @invariant()
     def authority_matches_disk(self) -> None:
-        if self.db is None:
+        if self.db is None or not self.target.capabilities.inventory:
             return
         inv = self.db.inventory()
         assert not inv.missing, f"the authority references missing stores {sorted(inv.missing)}"
         assert not inv.locks_held, f"locks held between calls: {inv.locks_held}"
         assert not inv.tombstones, f"tombstones left by successful drops: {inv.tombstones}"
         assert not inv.drift, f"I7: published versions != HEAD: {inv.drift}"
+
+
+def machine_for(target: Target | str, mutants: tuple[str, ...] = (), base: type = DifferentialMachine,
+                name: str | None = None) -> type:
+    """The machine class for one target (and mutant set): `base` with the target bound and the rules whose
+    strategies depend on what the target offers drawn from it. Its name is stable, so Hypothesis keys its
+    example database the same way in every process."""
+    t = resolve(target)
+    suffix = "".join(f"_{m}" for m in sorted(mutants))
+    attrs: dict[str, Any] = {"target": t, "mutants": tuple(mutants), "__module__": base.__module__}
+    attrs.update(base.rules_for(t))  # type: ignore[attr-defined]
+    return type(name or f"{base.__name__}_{t.name}{suffix}", (base,), attrs)

@@ -1,116 +1,38 @@
-"""The seed incidents as data: each is an operation sequence plus the fault of the incident, run on every
-backend where its steps exist. `plan` is an error or failing-primitive plan that stays on for the whole
-scenario (also while its crash points are enumerated); `crash` is a failpoint the incident crashed at."""
+"""A named scenario: a seed incident as data, an operation sequence plus the fault of the incident, that
+the suite runs as one trial and then enumerates every crash point of (harness.crashcheck, harness.kill).
+A target lists its own (`Target.scenarios`); the reference engine's are in targets/scenarios.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from faults import FaultPlan
+from faults.catalogue import RACING_OPEN
 from model.ops import Op
-
-M = Op.make
-ALL = ("lmdb", "rocksdb", "lance")
-SEEDS = {"ghost": "000 ghost tables (HarperDB #1246)", "index": "004 silent index gaps (HarperDB #529)",
-         "fork": "001-003 Omnigraph fork/publish, optimize and recovery"}
 
 
 @dataclass(frozen=True)
 class Scenario:
+    """`plan`: an error or failing-primitive plan that stays on for the whole scenario (also while its
+    crash points are enumerated); `crash`: a failpoint the incident crashed at; `during`: another worker's
+    calls at a failpoint's first hit; `race_opener`: a second opener recovers in the middle of the first's
+    recovery (at the target's failpoint tagged RACING_OPEN)."""
     name: str
     seed: str
     program: tuple[Op, ...]
     plan: FaultPlan = FaultPlan()
     crash: str | None = None
-    backends: tuple[str, ...] = ALL
-    during: tuple[str, Op | tuple[Op, ...]] | None = None  # another worker's calls at a failpoint's first hit
-    race_opener: bool = False             # a second opener recovers in the middle of the first's recovery
+    during: tuple[str, Op | tuple[Op, ...]] | None = None
+    race_opener: bool = False
+
+    def failpoints(self) -> set[str]:
+        """The failpoints it names: a target without one of them cannot run it."""
+        named = {p.failpoint for p in self.plan.points}
+        named |= {self.crash} if self.crash else set()
+        named |= {self.during[0]} if self.during else set()
+        return named
 
 
-def _rows(n: int, table: str = "t", branch: str = "main") -> tuple[Op, ...]:
-    return tuple(M("put", table, f"k{i:02}", {"x": i % 3}, branch=branch) for i in range(n))
-
-
-SCENARIOS = (
-    Scenario("ghost table after a failed store drop", SEEDS["ghost"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (
-                 M("drop_table", "t"), M("tables"), M("create_table", "t", indexed=("x",)),
-                 M("put", "t", "new", {"x": 1}), M("scan", "t"), M("find", "t", "x", 1)),
-             plan=FaultPlan.fail_primitive("drop", "table", calls=(1,))),
-    Scenario("resurrection after restart", SEEDS["ghost"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (M("drop_table", "t"), Op("reopen", ()),
-                                                                     M("tables")),
-             crash="drop.after_index_stores"),
-    Scenario("create over a tombstone", SEEDS["ghost"],
-             (M("create_table", "t"),) + _rows(2) + (M("drop_table", "t"), M("create_table", "t"), M("scan", "t")),
-             plan=FaultPlan.error_at("drop.after_tombstone")),
-    Scenario("create lock leaked on error", SEEDS["ghost"],
-             (M("create_table", "t", indexed=("x",)), M("create_table", "t", indexed=("x",)),
-              M("create_table", "u"), M("tables")),
-             plan=FaultPlan.error_at("create.after_store")),
-    Scenario("same-name recreate inheriting records", SEEDS["ghost"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(4) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("drop_table", "t"),
-                 M("create_table", "t", indexed=("x",)), M("scan", "t"), M("scan", "t", branch="b"),
-                 M("find", "t", "x", 1), M("find", "t", "x", 1, branch="b"))),
-    Scenario("backfill with every 10th index put failing", SEEDS["index"],
-             (M("create_table", "t"),) + _rows(12) + (M("create_index", "t", "x"), M("find", "t", "x", 1),
-                                                      Op("reopen", ()), M("find", "t", "x", 1)),
-             plan=FaultPlan.fail_primitive("put", "index", every=10)),
-    Scenario("crash between fork and publish on a live branch", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"),
-                 M("put", "t", "kb2", {"x": 2}, branch="b")),
-             crash="fork.before_publish"),
-    Scenario("branch delete failing after the authority flip", SEEDS["fork"],
-             (M("create_table", "t"),) + _rows(2) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("delete_branch", "b"),
-                 M("branches"), M("put", "t", "later", {"x": 0}), M("create_branch", "b"), M("scan", "t", branch="b")),
-             plan=FaultPlan.error_at("branch_delete.after_flip")),
-    Scenario("recreate over an orphaned fork", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(2) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("delete_branch", "b"),
-                 M("create_branch", "b"), M("put", "t", "kb2", {"x": 2}, branch="b"), M("scan", "t", branch="b")),
-             plan=FaultPlan.error_at("fork.before_publish")),
-    Scenario("optimize without publish", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(6) + (
-                 M("optimize"), M("put", "t", "after", {"x": 1}), M("find", "t", "x", 1), Op("reopen", ()),
-                 M("put", "t", "after2", {"x": 1}))),
-    Scenario("crash between compaction and publish", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(6) + (M("optimize"), M("put", "t", "a", {"x": 1})),
-             crash="optimize.before_publish", backends=("lance",)),
-    Scenario("roll-back drift", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (
-                 M("put", "t", "k00", {"x": 2}), M("put", "t", "k01", {"x": 2})),
-             crash="write.after_store_commit", backends=("lance",)),
-    Scenario("interrupted roll-forward", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (M("put", "t", "z", {"x": 2}),),
-             crash="publish.before_manifest_cas", backends=("lance",)),
-    Scenario("two openers racing one sidecar", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (M("put", "t", "z", {"x": 2}),),
-             crash="publish.before_manifest_cas", backends=("lance",), race_opener=True),
-    Scenario("cleanup racing a first write", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(2) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("scan", "t", branch="b"),
-                 M("find", "t", "x", 1, branch="b")),
-             during=("fork.before_publish", M("cleanup"))),
-    Scenario("transient error in a first-write fork", SEEDS["fork"],
-             (M("create_table", "t", indexed=("x",)),) + _rows(3) + (
-                 M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("scan", "t", branch="b"),
-                 M("find", "t", "x", 1, branch="b"), M("put", "t", "kc", {"x": 2}, branch="b"),
-                 M("scan", "t", branch="b")),
-             # the fork's copy fails once: a store create or chunk put (key-value), the native branch (Lance)
-             plan=FaultPlan.fail_primitive("put", "table", calls=(5,)) | FaultPlan.fail_primitive(
-                 "fork", "table", calls=(1,))),
-    Scenario("branch created and forked while cleanup sweeps", SEEDS["fork"],
-             (M("create_table", "t"), M("create_table", "u")) + _rows(2) + _rows(2, "u") + (
-                 M("create_branch", "c"), M("put", "t", "kc", {"x": 1}, branch="c"), M("delete_branch", "c"),
-                 M("cleanup"), M("scan", "u", branch="b"), M("put", "u", "kb2", {"x": 2}, branch="b"),
-                 M("scan", "u", branch="b")),
-             # the reclaim after the delete fails, leaving a ghost of c for the sweep to reach
-             plan=FaultPlan.fail_primitive("drop", "table", calls=(1,)),
-             during=("cleanup.before_reclaim", (M("create_branch", "b"), M("put", "u", "kb", {"x": 1}, branch="b")))),
-    Scenario("cleanup after a fork published since its last sweep", SEEDS["fork"],
-             (M("create_table", "t"),) + _rows(2) + (
-                 M("cleanup"), M("create_branch", "b"), M("put", "t", "kb", {"x": 1}, branch="b"), M("cleanup"),
-                 M("scan", "t", branch="b"))),
-)
+def runs_on(scenario: Scenario, catalogue: dict) -> bool:
+    """Does a target with this catalogue have every step the scenario faults?"""
+    racing = any(RACING_OPEN in fp.tags for fp in catalogue.values())
+    return scenario.failpoints() <= set(catalogue) and (racing or not scenario.race_opener)

@@ -4,6 +4,7 @@ boundaries as JSON and add up: `snapshot()` then `merge()`."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from faults.coverage import Coverage
@@ -16,10 +17,12 @@ class RunCounts:
         self.steps: Counter[str] = Counter()  # backend -> operations run against the engine
         self.checks: Counter[str] = Counter()  # invariant name -> checks evaluated
 
-    def machine_done(self, backend: str, steps: int, fault_report: dict[str, Any]) -> None:
-        self.examples[backend] += 1
-        self.steps[backend] += steps
-        self.coverage.add(backend, fault_report)
+    def machine_done(self, target: str, steps: int, fault_report: dict[str, Any],
+                     catalogue: Mapping[str, str] | None = None) -> None:
+        """One program done on `target`; `catalogue`: its failpoints and the operation reaching each."""
+        self.examples[target] += 1
+        self.steps[target] += steps
+        self.coverage.add(target, fault_report, catalogue)
 
     def checked(self, name: str, n: int = 1) -> None:
         self.checks[name] += n
@@ -38,10 +41,15 @@ RUN = RunCounts()
 def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum snapshots of several processes (or batches) into one."""
     out: dict[str, Any] = {"examples": Counter(), "steps": Counter(), "checks": Counter(), "hits": {}, "faults": {}}
+    catalogues: dict[str, dict[str, str]] = {}
     for snap in snapshots:
         for key in ("examples", "steps", "checks"):
             out[key].update(snap.get(key, {}))
         for key in ("hits", "faults"):
-            for backend, counts in snap.get(key, {}).items():
-                out[key].setdefault(backend, Counter()).update(counts)
-    return {k: ({b: dict(c) for b, c in v.items()} if k in ("hits", "faults") else dict(v)) for k, v in out.items()}
+            for target, counts in snap.get(key, {}).items():
+                out[key].setdefault(target, Counter()).update(counts)
+        for target, names in snap.get("catalogues", {}).items():
+            catalogues.setdefault(target, {}).update(names)
+    merged = {k: ({b: dict(c) for b, c in v.items()} if k in ("hits", "faults") else dict(v)) for k, v in out.items()}
+    merged["catalogues"] = {t: dict(sorted(n.items())) for t, n in catalogues.items()}
+    return merged

@@ -1,12 +1,14 @@
-"""A failed pytest test as a summary failure: class, invariant, backend, failpoint and the Hypothesis program,
-read from the report's text (the plugin sees text only: under xdist the exception stayed in the worker)."""
+"""A failed pytest test as a summary failure: class, invariant, target, failpoint and the Hypothesis program.
+The verdict comes as data when the failure carried one (harness.invariants.CheckFailed, sent with the
+report by the plugin, also from xdist workers); a failure without one (a unit test's own assertion, a
+collection error) is read from the report's text."""
 from __future__ import annotations
 
 import re
 import shlex
 from typing import Any
 
-from faults.catalogue import ALL, CATALOGUE
+from faults.catalogue import CATALOGUE
 from harness.invariants import INVARIANTS  # the one list
 
 _MARKERS = ("Falsifying example", "Failing test case")
@@ -14,7 +16,13 @@ _MARKERS = ("Falsifying example", "Failing test case")
 _AFTER_PROGRAM = ("Explanation:", "You can reproduce", "You can add", "Highest target", "@reproduce_failure",
                   "Trying example", "Unreliable")
 _E_PREFIX = re.compile(r"^E {0,7}")
-_FAILPOINT = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(CATALOGUE, key=len, reverse=True)) + r")\b")
+
+
+def _failpoint(text: str) -> str | None:
+    """The first registered failpoint a message names (the catalogues of the targets this run loaded)."""
+    names = sorted(CATALOGUE, key=len, reverse=True)
+    m = re.search(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", text) if names else None
+    return m.group(1) if m else None
 
 
 def error_lines(text: str) -> list[str]:
@@ -57,21 +65,28 @@ def program_of(text: str) -> str | None:
 
 
 def backend_of(nodeid: str) -> str | None:
+    """The target a test ran on, from its parameter ids (a registered target's name)."""
+    from harness.targets import registered
     m = re.search(r"\[([^\]]*)\]$", nodeid)
     ids = m.group(1).split("-") if m else []
-    return next((b for b in ALL if b in ids), None)
+    try:
+        names = registered()
+    except Exception:  # noqa: BLE001 - a broken entry point must not stop the report
+        names = {}
+    return next((b for b in ids if b in names), None)
 
 
-def from_report(nodeid: str, crash: str, text: str) -> dict[str, Any]:
-    """`crash`: the final exception's one-line message; `text`: the whole long repr and captured output."""
+def from_report(nodeid: str, crash: str, text: str, verdict: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`crash`: the final exception's one-line message; `text`: the whole long repr and captured output;
+    `verdict`: the failed check as data, when the failure carried one."""
     errors = "\n".join(error_lines(text))
-    invariant = invariant_of(crash) or invariant_of(errors)
+    invariant = verdict["invariant"] if verdict else invariant_of(crash) or invariant_of(errors)
     first = next((ln for ln in (crash or errors or text).splitlines() if ln.strip()), "unknown failure")
-    failpoint = _FAILPOINT.search(crash or "") or _FAILPOINT.search(errors)
+    fp = _failpoint(verdict["detail"] if verdict else crash or "") or _failpoint(errors)
     backend = backend_of(nodeid)
-    fp = failpoint.group(1) if failpoint else None
     name = invariant or first.strip()[:200]
-    return {"signature": [name, fp, backend], "class": classify(crash) if invariant_of(crash) else classify(errors),
+    klass = verdict["klass"] if verdict else classify(crash) if invariant_of(crash) else classify(errors)
+    return {"signature": [name, fp, backend], "class": klass,
             "backend": backend, "seed": None, "invariant": name, "failpoint": fp,
             "detail": (crash or errors or text).strip()[:4000], "program": program_of(text), "reproducer": None,
             "reproducer_fails": None, "data_dir": None, "count": 1, "nodeid": nodeid,

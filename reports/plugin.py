@@ -68,6 +68,19 @@ class Recorder:
             for backend, steps in ran.items():  # a test that ran several backends shares its time by steps
                 self._add_seconds(backend, elapsed * steps / sum(ran.values()))
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        """A failure that carries a verdict (harness.invariants.CheckFailed, a model contradiction) sends
+        it as data with the report, so the controller classifies it without reading the message."""
+        report = yield
+        if call.excinfo is not None and report.failed:
+            from harness.invariants import classify
+            check = classify(call.excinfo.value)
+            if check.klass != "harness" or type(call.excinfo.value).__name__ == "TooManyStates":
+                report.user_properties.append(("verdict", {"invariant": check.invariant, "klass": check.klass,
+                                                           "detail": check.detail[:4000]}))
+        return report
+
     def _add_seconds(self, backend: str, seconds: float) -> None:
         self.seconds[backend] = self.seconds.get(backend, 0.0) + seconds
 
@@ -94,7 +107,8 @@ class Recorder:
     def _failed(self, report: Any) -> None:
         crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
         text = "\n".join([report.longreprtext, *(content for _name, content in report.sections)])
-        failure = F.from_report(report.nodeid, crash.message if crash else "", text)
+        verdict = dict(getattr(report, "user_properties", ())).get("verdict")
+        failure = F.from_report(report.nodeid, crash.message if crash else "", text, verdict)
         failure["seed"] = _seed(self.config)
         known = self.failures.setdefault(tuple(failure["signature"]), failure)
         if known is not failure:
@@ -129,12 +143,13 @@ class Recorder:
                 "plan": self.plan(), "counts": counts, "throughput": throughput,
                 "tests": {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, **self.tests,
                           "junit": os.path.relpath(xml, self.dir) if xml else None},
-                "failures": list(self.failures.values()), "mutants": _mutants(self.dir)}
+                "failures": list(self.failures.values()), "mutants": _mutants(self.dir),
+                "targets": _targets(self.config)}
 
     def plan(self) -> dict[str, Any]:
         option = self.config.option
         return {"backends": sorted(self.backends),
-                "suite_backends": list(getattr(self.config, "_suite_backends", ())),
+                "suite_targets": [t.name for t in getattr(self.config, "_suite_targets", ())],
                 "profile": os.environ.get("HYPOTHESIS_PROFILE", "dev"),
                 "workers": getattr(option, "numprocesses", None) or 0,
                 "args": list(self.config.invocation_params.args)}
@@ -156,3 +171,9 @@ def _mutants(directory: str) -> list[dict[str, Any]]:
         return []
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def _targets(config: pytest.Config) -> dict[str, Any]:
+    """Per chosen target: the capabilities that were on, the invariants checked, its failpoints."""
+    from harness.target import describe
+    return {t.name: describe(t) for t in getattr(config, "_suite_targets", ())}

@@ -8,7 +8,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from faults.catalogue import ALL, CATALOGUE
 from harness.invariants import INVARIANTS  # the one list
 
 
@@ -31,12 +30,19 @@ def _cells(*texts: Any) -> list[Cell]:
 
 
 def backends(summary: dict[str, Any]) -> list[str]:
-    """Columns: the planned backends and any that reported counts, in catalogue order; all when none."""
+    """Columns: the planned targets and any that reported counts, in plan order, then by name."""
     counts, plan = summary.get("counts") or {}, summary.get("plan") or {}
-    seen = set(plan.get("backends") or ()) | set(summary.get("throughput") or {})
-    for key in ("examples", "steps", "hits", "faults"):
+    planned = list(plan.get("backends") or plan.get("targets") or ())
+    seen = set(planned) | set(summary.get("throughput") or {})
+    for key in ("examples", "steps", "hits", "faults", "catalogues"):
         seen |= set(counts.get(key) or {})
-    return [b for b in ALL if b in seen] + sorted(seen - set(ALL)) or list(ALL)
+    return [b for b in planned if b in seen] + sorted(seen - set(planned))
+
+
+def catalogues(summary: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each target's failpoints and the operation reaching each, as the run recorded them (a report needs
+    no target installed)."""
+    return dict((summary.get("counts") or {}).get("catalogues") or {})
 
 
 def duration(seconds: Any) -> str:
@@ -68,8 +74,9 @@ def totals(summary: dict[str, Any]) -> Table:
     hits, faults = counts.get("hits") or {}, counts.get("faults") or {}
     row("failpoint hits", {b: sum(v.values()) for b, v in hits.items()})
     row("faults fired", {b: sum(v.values()) for b, v in faults.items()})
-    reached = {b: sum(1 for n, fp in CATALOGUE.items() if b in fp.backends and hits.get(b, {}).get(n)) for b in cols}
-    exist = {b: sum(1 for fp in CATALOGUE.values() if b in fp.backends) for b in cols}
+    cats = catalogues(summary)
+    reached = {b: sum(1 for n in cats.get(b, ()) if hits.get(b, {}).get(n)) for b in cols}
+    exist = {b: len(cats.get(b, ())) for b in cols}
     table.rows.append(_cells("failpoints reached", *(f"{reached[b]} / {exist[b]}" for b in cols),
                              f"{sum(reached.values())} / {sum(exist.values())}"))
     facts = []
@@ -101,10 +108,11 @@ def coverage(summary: dict[str, Any]) -> Table:
     counts, cols = summary.get("counts") or {}, backends(summary)
     hits, faults = counts.get("hits") or {}, counts.get("faults") or {}
     table = Table("Failpoint coverage (hits / faults fired)", ["failpoint", "operation", *cols])
-    for name in sorted(CATALOGUE):
-        fp, row = CATALOGUE[name], [Cell(name), Cell(CATALOGUE[name].operation)]
+    cats = catalogues(summary)
+    for name in sorted(set().union(*cats.values()) if cats else ()):
+        row = [Cell(name), Cell(next(c[name] for c in cats.values() if name in c))]
         for b in cols:
-            if b not in fp.backends:
+            if name not in cats.get(b, ()):
                 row.append(Cell("-", "absent"))
                 continue
             h, f = hits.get(b, {}).get(name, 0), faults.get(b, {}).get(name, 0)
@@ -117,7 +125,8 @@ def coverage(summary: dict[str, Any]) -> Table:
 def primitive_faults(summary: dict[str, Any]) -> Table:
     """Faults fired at names outside the catalogue: failing primitives (fs, locks, resources)."""
     faults, cols = (summary.get("counts") or {}).get("faults") or {}, backends(summary)
-    names = sorted({n for per in faults.values() for n in per if n not in CATALOGUE})
+    points = set().union(*catalogues(summary).values()) if catalogues(summary) else set()
+    names = sorted({n for per in faults.values() for n in per if n not in points})
     table = Table("Faults at primitives", ["primitive", *cols])
     for name in names:
         table.rows.append(_cells(name, *(faults.get(b, {}).get(name, 0) for b in cols)))
@@ -193,9 +202,21 @@ def failure_facts(failure: dict[str, Any], where: str) -> list[tuple[str, str]]:
     return facts
 
 
+def targets(summary: dict[str, Any]) -> Table:
+    """Per target: what it can do (so which rules ran) and which invariants were checked on it."""
+    table = Table("Targets", ["target", "capabilities on", "invariants on", "failpoints", "mutants"])
+    for name, t in sorted((summary.get("targets") or {}).items()):
+        table.rows.append(_cells(name, ", ".join(t.get("capabilities", ())) or "-",
+                                 ", ".join(i.split()[0] for i in t.get("invariants", ())),
+                                 len(t.get("failpoints", ())), len(t.get("mutants", ()))))
+    table.note = "a rule or invariant whose capability a target lacks is switched off on it"
+    return table
+
+
 def tables(summary: dict[str, Any]) -> list[Table]:
     """Every table of the report, in reading order (failures are drawn after these by each renderer)."""
-    out = [totals(summary), throughput(summary), coverage(summary)]
+    out = ([targets(summary)] if summary.get("targets") else []) + [totals(summary), throughput(summary),
+                                                                    coverage(summary)]
     if primitive_faults(summary).rows:
         out.append(primitive_faults(summary))
     out.append(checks(summary))

@@ -8,15 +8,18 @@ import os
 import shutil
 from typing import Any
 
-from harness.fault_machine import FaultMachine
+from harness.fault_machine import machine_for
+from harness.target import Target
+from harness.targets import resolve
 
 
-def machine_class(backend: str, mutants: tuple[str, ...] = ()) -> type[FaultMachine]:
-    """The stress machine for a backend and mutant set; its name is stable, so Hypothesis keys its example
-    database entries the same way in every process and on every machine sharing the database."""
+def machine_class(target: Target | str, mutants: tuple[str, ...] = ()) -> type:
+    """The stress machine for a target (or a target's name) and mutant set; its name is stable, so
+    Hypothesis keys its example database entries the same way in every process and on every machine
+    sharing the database."""
+    t = resolve(target)
     suffix = "".join(f"_{m}" for m in sorted(mutants))
-    return type(f"Stress_{backend}{suffix}", (FaultMachine,), {"backend": backend, "mutants": tuple(mutants),
-                                                               "__module__": __name__})
+    return machine_for(t, tuple(mutants), name=f"Stress_{t.name}{suffix}")
 
 
 def keep(state: Any) -> None:

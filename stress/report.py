@@ -1,5 +1,5 @@
 """The stress run's report: the summary (JSON, Markdown, HTML through reports.summary) and a JUnit file
-with one test case per backend, so CI can show a nightly run like any test run."""
+with one test case per target, so CI can show a nightly run like any test run."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,8 @@ import time
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from harness.target import describe
+from harness.targets import load
 from reports.counters import merge
 from reports.summary import write_summary
 
@@ -25,7 +27,8 @@ def write_report(run_dir: str, task: dict[str, Any], args: Any, tally: Any, seco
                         "mutants": task["mutants"], "steps_per_program": task["steps"],
                         "example_database": "redis" if task["redis_url"] else task["database_dir"],
                         "batches": tally.batches, "cut_off_at_hard_stop": tally.overran},
-               "counts": counts, "throughput": throughput, "totals": tally.totals(), "failures": failures}
+               "counts": counts, "throughput": throughput, "totals": tally.totals(), "failures": failures,
+               "targets": {t.name: describe(t) for t in map(load, task["backends"])}}
     write_summary(run_dir, summary)
     write_junit(os.path.join(run_dir, "junit.xml"), summary)
     if not failures:  # a passing run keeps only its summary

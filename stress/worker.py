@@ -2,7 +2,7 @@
 until the deadline. It reports each batch as one JSON line on a pipe (the supervisor reads them) and, for
 a failure, writes the shrunk program, a reproducer and a copy of the data directory first.
 
-To replay one batch, as a finding prints it: `python -m stress --replay lmdb:<seed> [--mutants ...]`."""
+To replay one batch, as a finding prints it: `python -m stress --replay <target>:<seed> [--mutants ...]`."""
 from __future__ import annotations
 
 import ctypes
@@ -21,9 +21,10 @@ from stress import artifacts
 from stress.replay import machine_class
 from stress.seeds import batch_seed
 from harness.kill import classify, shrink_cap
+from harness.targets import resolve
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-EXAMPLES = {"lmdb": 20, "rocksdb": 6, "lance": 3}  # programs per batch: a batch is a few seconds anywhere
+EXAMPLES = 5  # programs per batch for a target that does not say (`programs_per_batch`): a few seconds
 
 
 def example_database(redis_url: str | None, directory: str) -> Any:
@@ -37,8 +38,10 @@ def example_database(redis_url: str | None, directory: str) -> Any:
 
 
 def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseException | None:
-    machine = machine_class(backend, tuple(task.get("mutants", ())))
-    config = settings(max_examples=task.get("examples") or EXAMPLES[backend], stateful_step_count=task["steps"],
+    target = resolve(backend)
+    machine = machine_class(target, tuple(task.get("mutants", ())))
+    examples = int(task.get("examples") or 0) or int(getattr(target, "programs_per_batch", EXAMPLES))
+    config = settings(max_examples=examples, stateful_step_count=task["steps"],
                       deadline=None, derandomize=False, report_multiple_bugs=False, print_blob=False,
                       database=example_database(task.get("redis_url"), task["database_dir"]),
                       phases=list(Phase), suppress_health_check=_SLOW_OK)

@@ -12,6 +12,8 @@ from typing import Any
 from faults.hook import Failpoints
 from sut.backends import BACKENDS, open_backend
 from sut.engine.database import Database
+from sut.engine.naming import kind_of
+from sut.failpoints import CATALOGUE as FAILPOINTS
 from sut.engine.sidecars import Sidecars
 from sut.mutants import MUTANTS, steps_for
 
@@ -30,8 +32,8 @@ def open_database(backend: str, path: str | os.PathLike[str], faults: Any = None
     path = os.fspath(path)
     sidecar_fs = options.pop("sidecar_fs", None)
     sidecars = Sidecars(path, *sidecar_fs) if sidecar_fs else None
-    be = failpoints.wrap(open_backend(backend, path, **options))
+    be = failpoints.wrap(open_backend(backend, path, **options), kind_of)
     return Database.open(be, failpoints, steps, backend, path, sidecars)
 
 
-__all__ = ["BACKENDS", "MUTANTS", "Database", "open_database"]
+__all__ = ["BACKENDS", "FAILPOINTS", "MUTANTS", "Database", "open_database"]

@@ -9,27 +9,16 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from harness.printed import program_of
 from harness import machine
+from harness.printed import program_of
 
 
-class DifferentialLmdb(machine.DifferentialMachine):
-    backend = "lmdb"
+DifferentialLmdb = machine.machine_for("lmdb", name="DifferentialLmdb")
+MACHINES = {b: machine.machine_for(b) for b in ("rocksdb", "lance")} | {"lmdb": DifferentialLmdb}
 
 
-class DifferentialRocksdb(machine.DifferentialMachine):
-    backend = "rocksdb"
-
-
-class DifferentialLance(machine.DifferentialMachine):
-    backend = "lance"
-
-
-MACHINES = {"lmdb": DifferentialLmdb, "rocksdb": DifferentialRocksdb, "lance": DifferentialLance}
-
-
-def test_differential(backend: str) -> None:
-    run_state_machine_as_test(MACHINES[backend])
+def test_differential(target) -> None:
+    run_state_machine_as_test(machine.machine_for(target))
 
 
 def test_every_rule_is_exercised(backend: str) -> None:
@@ -37,18 +26,18 @@ def test_every_rule_is_exercised(backend: str) -> None:
     random subsets of rules off per example (swarm testing), so one short run can miss a rule by chance:
     runs of a few program lengths are summed, stopping as soon as every rule has run."""
     machine.RULE_CALLS.clear()
-    rules = {name for name in dir(machine.DifferentialMachine)
-             if getattr(getattr(machine.DifferentialMachine, name), "hypothesis_stateful_rule", None)}
+    cls = MACHINES[backend]
+    rules = {name for name in dir(cls) if getattr(getattr(cls, name), "hypothesis_stateful_rule", None)}
     for steps in (40, 25, 60):
-        run_state_machine_as_test(MACHINES[backend], settings=settings(max_examples=30, stateful_step_count=steps))
+        run_state_machine_as_test(cls, settings=settings(max_examples=30, stateful_step_count=steps))
         missing = sorted(r for r in rules if machine.RULE_CALLS[r] == 0)
         if not missing:
             break
     assert rules and not missing, f"rules never exercised: {missing}; calls: {dict(machine.RULE_CALLS)}"
 
 
-class CachedSweepLmdb(DifferentialLmdb):
-    mutants = ("reclaim_from_cached_authority",)  # cleanup destroys a fork published since its last sweep
+# Cleanup destroys a fork published since its last sweep.
+CachedSweepLmdb = machine.machine_for("lmdb", ("reclaim_from_cached_authority",), name="CachedSweepLmdb")
 
 
 def test_a_failure_is_printed_as_a_program_that_fails_again_on_its_own(tmp_path):

@@ -10,33 +10,18 @@ from harness import fault_machine
 from harness.machine import RULE_CALLS
 
 
-class FaultsLmdb(fault_machine.FaultMachine):
-    backend = "lmdb"
-
-
-class FaultsRocksdb(fault_machine.FaultMachine):
-    backend = "rocksdb"
-
-
-class FaultsLance(fault_machine.FaultMachine):
-    backend = "lance"
-
-
-MACHINES = {"lmdb": FaultsLmdb, "rocksdb": FaultsRocksdb, "lance": FaultsLance}
-
-
-# Programs per backend in the CI profile, sized to the cost of an open (RocksDB ~60 ms) and of a write
-# (Lance ~30 ms); `make stress` and the nightly profile run many more.
+# Programs per target in the CI profile, sized to the cost of an open (RocksDB ~60 ms) and of a write
+# (Lance ~30 ms); `make stress` and the nightly profile run many more. Another target runs 50.
 CI_EXAMPLES = {"lmdb": 150, "rocksdb": 60, "lance": 25}
 
 
-def test_fault_machine(backend):
+def test_fault_machine(target):
     fault_machine.TOTALS.clear()
     current = settings()
-    examples = CI_EXAMPLES[backend] if current.derandomize else current.max_examples
-    run_state_machine_as_test(MACHINES[backend], settings=settings(current, max_examples=examples))
+    examples = CI_EXAMPLES.get(target.name, 50) if current.derandomize else current.max_examples
+    run_state_machine_as_test(fault_machine.machine_for(target), settings=settings(current, max_examples=examples))
     totals = fault_machine.TOTALS
-    print(f"{backend}: {dict(totals)}")
+    print(f"{target.name}: {dict(totals)}")
     assert totals["planned"] > 0 and totals["fired"] > 0, f"no planned fault ever fired: {dict(totals)}"
     # Many failpoints lie on paths a random program takes only sometimes (a fork happens on a branch's
     # first write); the seed scenarios and the enumeration hit every point on purpose.
@@ -52,9 +37,9 @@ def test_every_rule_runs_and_every_operation_is_faulted(backend):
     fault_machine.TOTALS.clear()
     # The CI programs whatever the profile (derandomized, 40 steps): the dev profile's shorter random ones
     # fault cleanup too rarely to count on.
-    run_state_machine_as_test(MACHINES[backend], settings=settings(
+    machine = fault_machine.machine_for(backend)
+    run_state_machine_as_test(machine, settings=settings(
         settings(), max_examples=CI_EXAMPLES[backend], derandomize=True, database=None, stateful_step_count=40))
-    machine = fault_machine.FaultMachine
     rules = {n for n in dir(machine) if getattr(getattr(machine, n), "hypothesis_stateful_rule", None)}
     assert rules and not [r for r in rules if not RULE_CALLS[r]], f"rules never run: {dict(RULE_CALLS)}"
     unfaulted = [k for k in fault_machine.FAULTABLE if not fault_machine.TOTALS[f"fired in {k}"]]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from harness import fault_machine
-from harness.fault_machine import failpoints_for
 
 
 def _machine(backend, mutants=()):
-    m = type(f"Rules_{backend}", (fault_machine.FaultMachine,), {"backend": backend, "mutants": mutants})()
+    m = fault_machine.machine_for(backend, mutants, name=f"Rules_{backend}")()
     m.open([])
     m.main_branch()
     return m
@@ -25,9 +24,9 @@ def _close(m):
 
 
 def _crash_first_write_at(m, point):
-    which = failpoints_for(m.backend, "put").index(point)  # a fresh branch has passed no put failpoint
     m.put(0, "t", "main", "k0", {"a": 0})
-    m.fault_in_first_write(0, "main", "t", "b", "k1", {"a": 1}, which, "crash", False)
+    m.fault_in_first_write(w=0, parent="main", table="t", name="b", key="k1", record={"a": 1},
+                           fault=("put", "crash", point), recovery=None)
 
 
 @pytest.mark.parametrize("mutants", [(), ("no_fork_self_heal",)], ids=["engine", "no_fork_self_heal"])
@@ -96,19 +95,18 @@ def test_cleanup_at_every_step_of_a_first_write_leaves_its_fork_alone(backend, m
 
 @pytest.mark.parametrize("mutants", [(), ("backfill_swallows_failed_puts",)],
                          ids=["engine", "backfill_swallows_failed_puts"])
-def test_a_faulted_backfill_builds_an_index_that_is_not_there_yet(backend, mutants):
-    """The backfill rule picks an attribute with no index yet on the table (an existing one ends the call
-    before any backfill): here `a` is indexed already, so it builds another, and its failing index put
-    is swallowed by the mutant."""
+def test_a_faulted_backfill_is_the_fault_the_program_names(backend, mutants):
+    """The backfill rule writes rows, then builds the drawn index with the drawn fault: here its 4th index
+    put fails, which the mutant swallows (the index is ready with a gap, and a find says so)."""
     m = _machine(backend, mutants)
+    fault = ("create_index", "primitive", "put", "index", 4)
     try:
-        m.create_index(0, "t", "a")
         if mutants:
             with pytest.raises(BaseException, match="find"):
-                m.fault_in_backfill(0, "t", "a", 3, "primitive", False)
+                m.fault_in_backfill(w=0, table="t", attr="b", fault=fault, recovery=None)
                 m.observable_state_matches()
         else:
-            m.fault_in_backfill(0, "t", "a", 3, "primitive", False)
+            m.fault_in_backfill(w=0, table="t", attr="b", fault=fault, recovery=None)
             m.observable_state_matches()
         assert any(name.startswith("primitive:put:index") for name, _n, _a in m.fps.fired)
     finally:

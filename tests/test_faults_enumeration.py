@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from faults import CATALOGUE, FaultPlan
+from faults import FaultPlan
+from sut.failpoints import CATALOGUE
 from faults.enumerate import enumerate_faults
 from harness.crashcheck import trial
 from harness.programs import LIFECYCLE

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 
 import sut
-from faults import CATALOGUE, REQUIRED, FaultPlan, SimulatedCrash, for_backend
+from faults import FaultPlan, SimulatedCrash
+from sut.failpoints import CATALOGUE, REQUIRED, for_backend
 from faults.plan import PointFault
 from faults.strategies import plans
 from model import errors as E
@@ -121,7 +122,7 @@ def test_probability_is_drawn_from_the_plan_seed(tmp_path):
 
 
 @settings(max_examples=30)
-@given(plan=plans("lance"))
+@given(plan=plans(for_backend("lance")))
 def test_swarm_plans_are_valid_printable_data(plan):
     assert eval(repr(plan), {**vars(__import__("faults.plan", fromlist=["x"]))}) == plan
     assert all(p.failpoint in for_backend("lance") for p in plan.points)

@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 
 import sut
-from faults import CATALOGUE, FaultPlan, SimulatedCrash, for_backend
+from faults import FaultPlan, SimulatedCrash
+from sut.failpoints import CATALOGUE, for_backend
 from faults.coverage import Coverage
 from tests.engine_helpers import forge_rows
 from harness.programs import LIFECYCLE
@@ -73,8 +74,8 @@ def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_pat
         db.close()
     coverage = Coverage()
     coverage.add(backend, {"hits": hits, "fired": []})
-    assert coverage.unreached(backend) == sorted(for_backend(backend) - set(hits))
-    expected = for_backend(backend)
+    assert coverage.unreached(backend) == sorted(set(for_backend(backend)) - set(hits))
+    expected = set(for_backend(backend))
     assert set(hits) <= set(CATALOGUE), f"hit but not catalogued: {sorted(set(hits) - set(CATALOGUE))}"
     assert not set(hits) - expected, f"hit on {backend} but not catalogued for it: {sorted(set(hits) - expected)}"
     assert expected <= set(hits), f"never reached on {backend}: {sorted(expected - set(hits))}"

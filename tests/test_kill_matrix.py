@@ -1,4 +1,4 @@
-"""The mutant kill matrix: every known-bug mutant must be killed on every backend where its step exists,
+"""The mutant kill matrix: every known-bug mutant of every chosen target must be killed on it,
 by its named seed scenario and by the generic stateful search, through an invariant (never only by the
 harness crashing). The matrix is written to reports/runs/<run>/mutants.json.
 
@@ -12,11 +12,11 @@ import pytest
 import sut
 from harness.kill import by_machine, by_scenario, record
 
-BUDGET = {"lmdb": 400, "rocksdb": 300, "lance": 120}  # programs of the fault machine per mutant
+BUDGET = {"lmdb": 400, "rocksdb": 300, "lance": 120}  # programs of the fault machine per mutant (others: 200)
 
 
-def _applicable(backend):
-    return [name for name, m in sorted(sut.MUTANTS.items()) if backend in m.backends]
+def _applicable(target):
+    return sorted(target.mutants)
 
 
 def test_every_seed_bug_class_has_a_mutant():
@@ -25,47 +25,50 @@ def test_every_seed_bug_class_has_a_mutant():
         assert m.seed and m.invariant.startswith("I") and m.swaps and m.backends
 
 
-def test_named_scenarios_kill_every_mutant(backend):
+def test_named_scenarios_kill_every_mutant(target):
     rows, survivors = [], []
-    for name in _applicable(backend):
-        result = by_scenario(name, backend)
-        rows.append({"mutant": name, "backend": backend, "search": "scenario", **result})
+    for name in _applicable(target):
+        if target.mutants[name].scenario is None:
+            continue  # no scenario re-creates it: the generic search alone must
+        result = by_scenario(name, target)
+        rows.append({"mutant": name, "backend": target.name, "search": "scenario", **result})
         if result["killed"] is not True or result["klass"] == "harness":
             survivors.append((name, result["detail"]))
     record(rows)
-    assert not survivors, f"mutants the named scenarios did not kill on {backend}: {survivors}"
+    assert not survivors, f"mutants the named scenarios did not kill on {target.name}: {survivors}"
 
 
-def _generic(backend, shrink):
+def _generic(target, shrink):
     rows, survivors = [], []
-    for name in _applicable(backend):
-        result = by_machine(name, backend, BUDGET[backend], shrink=shrink)
-        rows.append({"mutant": name, "backend": backend, "search": "stateful", **result})
-        print(f"{name} on {backend}: {result}")
+    for name in _applicable(target):
+        result = by_machine(name, target, BUDGET.get(target.name, 200), shrink=shrink)
+        rows.append({"mutant": name, "backend": target.name, "search": "stateful", **result})
+        print(f"{name} on {target.name}: {result}")
         if not result["killed"] or result.get("klass") == "harness":
             survivors.append((name, result.get("invariant"), result.get("detail")))
     record(rows)
     assert not survivors, f"mutants the generic search did not kill (or only the harness did): {survivors}"
 
 
-@pytest.mark.backend_only("lmdb")
-def test_generic_search_kills_every_mutant(backend):
-    _generic(backend, shrink=False)  # time to the first kill; the stress run also shrinks (shrunk length)
+@pytest.mark.backend_only("lmdb", "memory")
+def test_generic_search_kills_every_mutant(target):
+    _generic(target, shrink=False)  # time to the first kill; the stress run also shrinks (shrunk length)
 
 
 @pytest.mark.stress
 @pytest.mark.timeout(4 * 3600)  # up to 17 mutants, each searched then shrunk (bounded): not the usual 10 min
-def test_generic_search_kills_every_mutant_with_shrinking(backend):
-    _generic(backend, shrink=True)
+def test_generic_search_kills_every_mutant_with_shrinking(target):
+    _generic(target, shrink=True)
 
 
-def test_the_engine_without_mutants_is_not_killed(backend, tmp_path):
+def test_the_engine_without_mutants_is_not_killed(target, tmp_path):
     """The same searches on the unmutated engine find nothing (the fault machine and scenarios already run
     in their own tests; here one mutant-free scenario sweep as the control)."""
     from harness.crashcheck import trial
-    from harness.scenarios import SCENARIOS
-    scenario = SCENARIOS[0]
-    _fired, verdict = trial(backend, str(tmp_path), scenario.program, scenario.plan)
+    if not target.scenarios:
+        pytest.skip(f"{target.name} has no scenarios")
+    scenario = target.scenarios[0]
+    _fired, verdict = trial(target, str(tmp_path), scenario.program, scenario.plan)
     assert verdict == "ok"
 
 
@@ -79,6 +82,7 @@ def test_a_shrunk_programs_length_counts_every_rule_step():
         "tables_0 = state.open(indexed=[])", "state.authority_matches_disk()", "state.observable_state_matches()",
         "tables_1 = state.create_table(indexed=[], name='u', w=0)", "state.authority_matches_disk()",
         "branches_1 = state.create_branch(name='b', parent=branches_0, w=0)",
-        "state.fault_in_ddl(action='error', attr='a', branch=branches_0, kind='create_index', w=0)",
+        "state.fault_in_ddl(attr='a', fault=('create_index', 'error', 'index.after_stores'), new_table='t', "
+        "recovery=None, table=tables_0, w=0)",
         "state.teardown()"]))
     assert program_length(failure) == 3

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from faults.catalogue import CATALOGUE
+from sut.failpoints import CATALOGUE, for_backend
 from reports import failures
 from harness.invariants import INVARIANTS
 from reports.summary import latest_run, load_summary, write_summary
@@ -25,7 +25,8 @@ def synthetic() -> dict:
         "counts": {"examples": {"lmdb": 40, "lance": 3}, "steps": {"lmdb": 900, "lance": 50},
                    "checks": {"I5 no ghosts": 7, "I1 equivalence": 3},
                    "hits": {"lmdb": {"open.before_init": 12, "drop.after_tombstone": 2}, "lance": {}},
-                   "faults": {"lmdb": {"drop.after_tombstone": 1, "fs.fsync": 4}}},
+                   "faults": {"lmdb": {"drop.after_tombstone": 1, "fs.fsync": 4}},
+                   "catalogues": {t: {n: fp.operation for n, fp in for_backend(t).items()} for t in ("lmdb", "lance")}},
         "throughput": {"lmdb": {"steps": 900, "seconds": 9.0, "steps_per_second": 100.0}},
         "failures": [{"signature": ["I5 no ghosts", "drop.after_tombstone", "lmdb"], "class": "correctness",
                       "backend": "lmdb", "seed": 99, "invariant": "I5 no ghosts", "failpoint": "drop.after_tombstone",
@@ -51,8 +52,9 @@ def test_render_synthetic_summary(tmp_path):
     assert '<table id="failpoint-coverage">' in html and "<script" not in html
     assert "ghost &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
     assert "state.drop(t=&#x27;&lt;a&gt;&#x27;)" in html
-    for name in CATALOGUE:
+    for name in set(for_backend("lmdb")) | set(for_backend("lance")):  # the run's targets' failpoints
         assert f"<td>{name}</td>" in html and f"| {name} |" in md
+    assert set(CATALOGUE) == set(for_backend("lmdb")) | set(for_backend("lance"))
     # Columns lmdb and lance only (the plan's); a KV-only failpoint is "-" on lance, an unreached one is marked.
     assert "<th>lmdb</th><th>lance</th></tr>" in html and "<th>rocksdb</th>" not in html
     assert '<td>fork.after_copy_chunk</td><td>put</td><td class="unhit">0 / 0</td><td class="absent">-</td>' in html
@@ -104,7 +106,8 @@ from reports.counters import RUN
 
 @pytest.mark.parametrize("backend", ["lmdb"])
 def test_feeds_counters(backend):
-    RUN.machine_done(backend, 7, {"hits": {"open.before_init": 2}, "fired": [("open.before_init", 1, "crash")]})
+    RUN.machine_done(backend, 7, {"hits": {"open.before_init": 2}, "fired": [("open.before_init", 1, "crash")]},
+                     {"open.before_init": "open", "drop.after_tombstone": "drop_table"})
     RUN.checked("I5 no ghosts", 3)
 
 

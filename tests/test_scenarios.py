@@ -1,5 +1,5 @@
-"""Every seed scenario on every backend where it applies: once with the incident's fault, then with a crash
-at each of its failpoint hits in turn (the fault staying on), every trial checked by the invariants."""
+"""Every seed scenario of every chosen target (`Target.scenarios`): once with the incident's fault, then with
+a crash at each of its failpoint hits in turn (the fault staying on), every trial checked by the invariants."""
 from __future__ import annotations
 
 import pytest
@@ -7,13 +7,19 @@ import pytest
 from faults import FaultPlan
 from faults.enumerate import enumerate_faults
 from faults.plan import ANY, PointFault
-from harness.crashcheck import RACED, trial
-from harness.scenarios import SCENARIOS
+from harness.crashcheck import raced as raced_point
+from harness.crashcheck import trial
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name.replace(" ", "-") for s in SCENARIOS])
-def test_seed_scenario(scenario, backend, tmp_path):
-    if backend not in scenario.backends:
-        pytest.skip(f"the steps of this incident exist only on {scenario.backends}")
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" in metafunc.fixturenames:
+        cases = [(t, s) for t in metafunc.config._suite_targets for s in t.scenarios]  # type: ignore[attr-defined]
+        metafunc.parametrize("case", cases, ids=[f"{s.name.replace(' ', '-')}-{t.name}" for t, s in cases])
+
+
+def test_seed_scenario(case, tmp_path):
+    backend, scenario = case
+    RACED = raced_point(backend)
     root = str(tmp_path)
     seed_fault = scenario.plan | (FaultPlan.crash_at(scenario.crash) if scenario.crash else FaultPlan())
     fired, verdict = trial(backend, root, scenario.program, seed_fault, during=scenario.during,
@@ -36,7 +42,7 @@ def test_seed_scenario(scenario, backend, tmp_path):
         raced.extend(f for f in got if f[0] == RACED)
         return [f for f in got if f[2] == "crash"], v
     result = enumerate_faults(crash_only, "crash")
-    print(f"{scenario.name} on {backend}: {result.visited} crash points; a second opener raced {len(raced)} times")
+    print(f"{scenario.name} on {backend.name}: {result.visited} crash points; a second opener raced {len(raced)} times")
     # Only crashes that leave recovery something to publish (a sidecar, or drift) give the second opener a
     # recovery to race; some must.
     assert raced or not scenario.race_opener, "the second opener never ran in the crash enumeration"

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 CATALOG = "__catalog"
 
 
+def kind_of(store: str) -> str:
+    """What a store holds, for primitive faults aimed at tables, indexes or the catalog."""
+    if store == CATALOG:
+        return "catalog"
+    return "index" if store.startswith("i.") else "table"
+
+
 @dataclass(frozen=True, order=True)
 class Fork:
     table: str

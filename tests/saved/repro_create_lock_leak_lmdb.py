@@ -28,7 +28,8 @@ def test_reproduce():
         state.restart()
         state.authority_matches_disk()
         state.observable_state_matches()
-        state.fault_in_backfill(action='error', attr='a', table=tables_0, then_in_recovery=False, w=0, which=0)
+        state.fault_in_backfill(attr='b', fault=('create_index', 'error', 'backfill.after_checkpoint'),
+                                recovery=None, table=tables_0, w=0)
         state.authority_matches_disk()
     except BaseException:
         keep(state)
