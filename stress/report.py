@@ -23,7 +23,7 @@ def write_report(run_dir: str, task: dict[str, Any], args: Any, tally: Any, seco
     failures = sorted(tally.failures.values(), key=lambda f: (f["class"], f["invariant"], str(f["backend"])))
     summary = {"run_id": task["run_id"], "kind": "stress", "seed": seed, "seconds": round(seconds, 1),
                "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - seconds)),
-               "plan": {"backends": task["backends"], "budget_seconds": task["budget"], "workers": args.workers,
+               "plan": {"targets": task["backends"], "budget_seconds": task["budget"], "workers": args.workers,
                         "mutants": task["mutants"], "steps_per_program": task["steps"],
                         "example_database": "redis" if task["redis_url"] else task["database_dir"],
                         "batches": tally.batches, "cut_off_at_hard_stop": tally.overran},
@@ -38,7 +38,7 @@ def write_report(run_dir: str, task: dict[str, Any], args: Any, tally: Any, seco
 
 def write_junit(path: str, summary: dict[str, Any]) -> None:
     cases = []
-    for backend in summary["plan"]["backends"]:
+    for backend in summary["plan"]["targets"]:
         mine = [f for f in summary["failures"] if f.get("backend") in (backend, None)]
         body = "".join(f"<failure message={quoteattr(f['invariant'])}>{escape(f['detail'])}\n{escape(f['program'])}"
                        f"</failure>" for f in mine)

@@ -20,7 +20,8 @@ from reports.counters import RUN
 from stress import artifacts
 from stress.replay import machine_class
 from stress.seeds import batch_seed
-from harness.kill import classify, shrink_cap
+from harness.invariants import classify as verdict_of
+from harness.kill import shrink_cap
 from harness.targets import resolve
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -56,9 +57,11 @@ def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseExcep
 
 
 def failure_record(exc: BaseException, task: dict[str, Any], backend: str, seed_: int) -> dict[str, Any]:
-    invariant, klass = classify(exc)
-    return {"class": klass, "backend": backend, "seed": seed_, "invariant": invariant,
-            "detail": str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__,
+    """The finding as data: the verdict the exception carries (its invariant, class and detail)."""
+    check = verdict_of(exc)
+    detail = (check.detail.splitlines() or [""])[0]
+    return {"class": check.klass, "backend": backend, "seed": seed_, "invariant": check.invariant,
+            "detail": detail[:500] or type(exc).__name__,
             "steps": artifacts.program_of(exc), "mutants": list(task.get("mutants", ()))}
 
 

@@ -2,7 +2,7 @@
 
 - `targets.reference`: the reference engine of `sut/`, one target per backend (lmdb, rocksdb, lance),
   with its failpoints, primitives, known-bug mutants and seed scenarios;
-- `targets.memory`: a small in-memory engine, the worked example of docs/targets.md, with a planted bug.
+- `targets.memory`: a small file-backed engine, the worked example of docs/targets.md, with a planted bug.
 
 They are registered under the entry-point group `ghostcheck.targets` (pyproject.toml), as a third-party
 target registers its own. This package is the only place outside `sut/` that names the reference engine's

@@ -15,7 +15,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from faults import CATALOGUE as REGISTERED
 from faults import Failpoints, FaultPlan, SimulatedCrash
 from harness import fault_machine, invariants
-from harness.crashcheck import trial
+from harness.crashcheck import run, trial  # run: one call, checked against the model
 from harness.kill import by_machine
 from harness.target import Target
 from harness.targets import load
@@ -45,17 +45,6 @@ def files(path: str) -> dict[str, bytes]:
 def catalog_rows(path: str) -> dict[str, Any]:
     with open(os.path.join(path, CATALOG), encoding="utf-8") as f:
         return json.load(f)["tables"]
-
-
-def run(db: Any, model: PossibleStates, op: Op) -> Any:
-    """One call, checked against the model: the answer, or the contract error it raised."""
-    try:
-        answer = op.call(db)
-    except E.ContractError as e:
-        model.failed(op, e)
-        return e
-    model.ok(op, answer)
-    return answer
 
 
 def test_memory_is_a_target_with_its_catalogue_registered(path: str) -> None:
