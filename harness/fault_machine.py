@@ -191,6 +191,7 @@ class FaultMachine(DifferentialMachine):
         self.run(op)
         self.recovery_crash, self.second_opener = None, False
         self._fired_since(mark)
+        TOTALS[f"planned in {kind}"] += 1
         TOTALS[f"fired in {kind}"] += len(self.fps.fired) > mark
         if self.db is not None:
             self.fps.set_plan(self.primitives or FaultPlan())
@@ -284,20 +285,20 @@ class FaultMachine(DifferentialMachine):
             record=S.records)
         add("fault_in_ddl", cls._fault_in_ddl,
             faults(("create_table", "drop_table", "create_index") if caps.indexes else ("create_table", "drop_table")),
-            table=T, new_table=S.tables, attr=S.attrs)
+            table=T, new_table=S.created_tables, attr=S.attrs)
         add("fault_in_branch_op", cls._fault_in_branch_op, faults(("create_branch", "delete_branch")), ("branches",),
-            branch=B, name=S.new_branches)
+            branch=B, name=S.created_branches)
         add("fault_in_maintenance", cls._fault_in_maintenance,
             faults(tuple(k for k in ("optimize", "cleanup") if getattr(caps, k))))
         add("fault_in_first_write", cls._fault_in_first_write,
             faults(("put",), first_write=None, calls=3, phase="first_write"),
-            ("branches",), parent=B, table=T, name=S.new_branches, key=S.keys, record=S.records)
+            ("branches",), parent=B, table=T, name=S.created_branches, key=S.keys, record=S.records)
         add("fault_in_backfill", cls._fault_in_backfill, faults(("create_index",), calls=10, phase="backfill"),
             ("indexes", "backfill"), table=T, attr=st.sampled_from(BACKFILLED))
         add("fault_in_drop_then_recreate", cls._fault_in_drop_then_recreate, faults(("drop_table",)),
             recovery=False, table=T, attr=S.attrs)
         add("fault_in_branch_delete", cls._fault_in_branch_delete, faults(("delete_branch",)), ("branches",),
-            recovery=False, parent=B, table=T, name=S.new_branches)
+            recovery=False, parent=B, table=T, name=S.created_branches)
         used = {p for pairs in target.primitives.values() for p, _store in pairs}
         if caps.primitives and used and target.stores:  # in the primitive interface's order, then the rest
             prims = tuple(p for p in PRIMITIVES if p in used) + tuple(sorted(used - set(PRIMITIVES)))

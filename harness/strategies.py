@@ -16,6 +16,21 @@ tables = st.sampled_from(TABLES)
 attrs = st.sampled_from(ATTRS)
 branches = st.sampled_from(BRANCHES)
 new_branches = st.sampled_from(BRANCHES[1:])
+# Names a faulted create draws: the alphabet's (a same-name recreate, or an existing name: refused before any
+# step) and two more that are almost always new, so that most faulted creates reach their steps.
+CREATED_TABLES = TABLES + ("v", "w")
+CREATED_BRANCHES = BRANCHES[1:] + ("d", "e")
+
+
+def free(names: tuple[str, ...], taken: Any) -> st.SearchStrategy[str]:
+    """One of `names` that `taken(machine)` does not hold at the moment it is drawn (all of them, when every
+    one is taken): a faulted create then reaches its steps, instead of failing on an existing name first.
+    Drawn from the running machine's state (`st.runner()`), so the printed program shows the name used."""
+    return st.runner().flatmap(lambda m: st.sampled_from([n for n in names if n not in taken(m)] or names))
+
+
+created_tables = free(CREATED_TABLES, lambda m: {t for s in m.model.states for t in s.tables})
+created_branches = free(CREATED_BRANCHES, lambda m: {b for s in m.model.states for b in s.branches})
 keys = st.sampled_from(KEYS)
 values = st.sampled_from(VALUES)
 records = st.dictionaries(st.sampled_from(ATTRS + ("c",)), values, max_size=3)
