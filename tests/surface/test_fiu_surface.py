@@ -117,6 +117,7 @@ def run(code: str, path: pathlib.Path, faults: list[SyscallFault], env: dict[str
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                 pass_fds=(done_w,), text=True, env={**os.environ, **(env or {})})
         os.close(done_w)
+        assert proc.stdout is not None and proc.stdin is not None  # both are pipes, as asked above
         try:
             _wait_readable(proc.stdout.fileno(), "READY", proc, stderr)
             first = proc.stdout.readline()
