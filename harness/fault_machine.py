@@ -18,6 +18,7 @@ from hypothesis.stateful import invariant, precondition, rule
 from faults import FaultPlan, Failpoints, PointFault, SimulatedCrash
 from faults.catalogue import FIRST_WRITE, INTERLEAVE, RACING_OPEN
 from faults.plan import PRIMITIVES
+from faults.plan import TARGETS as STORE_KINDS
 from harness import strategies as S
 from harness.crashcheck import GHOSTLESS, heal_checks, observe
 from harness.invariants import CheckFailed, fail, require
@@ -300,8 +301,12 @@ class FaultMachine(DifferentialMachine):
         add("fault_in_branch_delete", cls._fault_in_branch_delete, faults(("delete_branch",)), ("branches",),
             recovery=False, parent=B, table=T, name=S.created_branches)
         used = {p for pairs in target.primitives.values() for p, _store in pairs}
-        if caps.primitives and used and target.stores:  # in the primitive interface's order, then the rest
-            prims = tuple(p for p in PRIMITIVES if p in used) + tuple(sorted(used - set(PRIMITIVES)))
+        unknown = sorted(used - set(PRIMITIVES)) + sorted(set(target.stores) - set(STORE_KINDS))
+        if unknown:  # a plan refuses them when it is built: say so now, not in the middle of a program
+            raise ValueError(f"target {target.name!r} names primitives or store kinds outside the primitive "
+                             f"interface ({PRIMITIVES}, {STORE_KINDS}): {unknown}")
+        if caps.primitives and used and target.stores:  # in the primitive interface's order
+            prims = tuple(p for p in PRIMITIVES if p in used)
             out["arm_primitives"] = rule(primitive=st.sampled_from(prims), holding=st.sampled_from(target.stores),
                                          every=st.integers(1, 6), persistent=st.booleans())(
                 precondition(lambda self: self.primitives is None)(counted(cls._arm_primitives, "arm_primitives")))
@@ -351,7 +356,8 @@ class FaultMachine(DifferentialMachine):
           key=S.keys, record=S.records)
     @precondition(lambda self: all(getattr(self.target.capabilities, c) for c in
                                    ("branches", "workers", "cleanup", "primitives"))
-                  and bool(points_of(self.target, "cleanup", INTERLEAVE)))
+                  and bool(points_of(self.target, "cleanup", INTERLEAVE))  # where the writer runs
+                  and any(p == "drop" for p, _s in self.target.primitives.get("delete_branch", ())))  # the ghost
     @counted
     def first_write_inside_cleanup(self, w: int, parent: str, name: str, doomed: str, key: str,
                                    record: dict[str, Any]) -> None:

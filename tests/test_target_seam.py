@@ -123,3 +123,13 @@ def test_a_failed_check_carries_its_verdict():
     check = classify(e)
     assert (check.invariant, check.klass, check.ok) == ("I9 no wedge", "liveness", False)
     assert classify(InvalidName("x")).klass == "harness"  # anything but a check is the suite's problem
+
+
+@pytest.mark.parametrize("module", ["machine", "fault_machine", "crashcheck"])
+def test_every_check_of_the_machines_raises_a_verdict_not_a_bare_assert(module):
+    """A bare `assert` carries no Check: the kill matrix and stress would call its finding a harness
+    failure. Every check in the machines and the crash check goes through harness.invariants.require/fail."""
+    import ast
+    tree = ast.parse((ROOT / "harness" / f"{module}.py").read_text(encoding="utf-8"))
+    bare = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    assert not bare, f"harness/{module}.py has bare asserts at lines {bare}"
