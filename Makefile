@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WORKERS ?= auto
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: test stress venv lint clean bench kill-matrix
+.PHONY: test stress venv tools lint clean bench kill-matrix
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +16,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# The black-box faults' tools, from Debian when missing (root or sudo): libfiu's fiu-run and strace.
+tools:
+	@scripts/ensure-fiu >/dev/null
+	@scripts/ensure-strace >/dev/null
+
+test: $(STAMP) tools
 	$(PY) -m pytest -n $(WORKERS) -q -m "not stress" $(PYTEST_ARGS)
 
 # STRESS_SECONDS (default 120), STRESS_TARGETS, STRESS_MUTANTS, STRESS_WORKERS, STRESS_SEED,
 # HYPOTHESIS_REDIS_URL; or STRESS_ARGS="--help".
-stress: $(STAMP)
+stress: $(STAMP) tools
 	$(PY) -m stress $(STRESS_ARGS)
 
 # The generic search against every mutant on every backend, with shrinking (RocksDB and Lance take minutes per
 # mutant, so `make test` runs only LMDB's); writes reports/runs/<id>/mutants.json.
-kill-matrix: $(STAMP)
+kill-matrix: $(STAMP) tools
 	$(PY) -m pytest -n $(WORKERS) -q -m stress tests/test_kill_matrix.py $(PYTEST_ARGS)
 
 # Writes benchmarks/results/latest.json (+ latest.md) and prints the tables; about 10 minutes.

@@ -34,6 +34,17 @@ FAILPOINTS: dict[str, str] = {
 }
 
 
+# Groups of libc calls one black-box fault fails together (harness/blackbox.py), so that it reaches whichever
+# of them an engine uses (one pwrites its pages, another writes and renames). None is what the suite's
+# host channel uses (a socket: send/recv) or what the interpreter needs (mmap backs its allocator; a failing
+# read would fail an import). libfiu cannot tell a disk's descriptor from any other: "write" also fails an
+# eventfd wake-up or a pipe, which no failing disk does (a target may leave a group out for that reason).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "write": ("write", "writev"), "pwrite": ("pwrite", "pwritev"),
+    "sync": ("fsync", "fdatasync", "msync", "sync_file_range"),
+    "namespace": ("open", "rename", "unlink", "ftruncate")}
+
+
 @dataclass(frozen=True)
 class SyscallFault:
     """Make `call` fail with `errno` (its name, e.g. "EIO", "ENOSPC").
@@ -96,14 +107,15 @@ def command(argv: Sequence[str], faults: Iterable[SyscallFault] = (), seed: int 
     return [*prefix, fiu_run, "-x", *enables, *argv]
 
 
-def _ctrl(pid: int, cmd: str, timeout_s: float) -> None:
+def _ctrl(pid: int, cmd: str | Sequence[str], timeout_s: float) -> None:
     fiu_ctrl = shutil.which("fiu-ctrl")
     if fiu_ctrl is None:
         raise RuntimeError("fiu-ctrl is not installed (scripts/ensure-fiu installs it)")
     # fiu-ctrl returns once the child's control thread replied, so the fault is in force on return; but it
     # exits 0 even for an unknown pid or a refused command, reporting those on stdout only.
-    out = subprocess.run([fiu_ctrl, "-c", cmd, str(pid)], capture_output=True, text=True, timeout=timeout_s,
-                         check=True).stdout
+    cmds = [cmd] if isinstance(cmd, str) else list(cmd)
+    out = subprocess.run([fiu_ctrl, *(a for c in cmds for a in ("-c", c)), str(pid)], capture_output=True,
+                         text=True, timeout=timeout_s, check=True).stdout
     if "Error" in out or "returned error" in out:
         raise RuntimeError(f"fiu-ctrl {cmd!r} {pid}: {out.strip()}")
 
@@ -115,3 +127,12 @@ def arm(pid: int, fault: SyscallFault, timeout_s: float = 30.0) -> None:
 
 def disarm(pid: int, fault: SyscallFault, timeout_s: float = 30.0) -> None:
     _ctrl(pid, fault.disable_command(), timeout_s)
+
+
+def arm_all(pid: int, faults: Iterable[SyscallFault], timeout_s: float = 30.0) -> None:
+    """Enable several faults with one fiu-ctrl call (each is in force on return)."""
+    _ctrl(pid, [f.enable_command() for f in faults], timeout_s)
+
+
+def disarm_all(pid: int, faults: Iterable[SyscallFault], timeout_s: float = 30.0) -> None:
+    _ctrl(pid, [f.disable_command() for f in faults], timeout_s)

@@ -20,6 +20,7 @@ from faults.catalogue import FIRST_WRITE, INTERLEAVE, RACING_OPEN
 from faults.plan import PRIMITIVES
 from faults.plan import TARGETS as STORE_KINDS
 from harness import strategies as S
+from harness.blackbox import BlackBoxRules
 from harness.crashcheck import GHOSTLESS, heal_checks, observe
 from harness.invariants import CheckFailed, fail, require
 from harness.machine import DifferentialMachine, bad_ops, can, counted
@@ -38,7 +39,7 @@ TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps
 BACKFILLED = ("c", "d", "e")
 
 
-class FaultMachine(DifferentialMachine):
+class FaultMachine(BlackBoxRules, DifferentialMachine):
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,6 +57,7 @@ class FaultMachine(DifferentialMachine):
         """Open with the armed faults; an open that fails under them (a failing disk) is retried with
         faults off, as an operator would after fixing the disk. The failed open itself released all."""
         self.fired_at_open = self._faults_fired()
+        self.blackbox_armed = False
         try:
             return self.target.open(self.dir, faults=self.fps, mutants=self.mutants)
         except E.StorageError:
@@ -73,7 +75,9 @@ class FaultMachine(DifferentialMachine):
         before = self._ghosts() if op.name in GHOSTLESS else None
         try:
             answer = op.call(target)
-        except SimulatedCrash:
+        except SimulatedCrash as e:
+            if getattr(e, "unplanned", False) and self._fault_free_since_open():  # the engine's process died
+                raise fail("I9 no wedge", f"{op!r}: {e} with no fault planned") from e
             self.deaths += 1
             self.model.crashed(op)
             self._restart_after_death()
@@ -82,7 +86,8 @@ class FaultMachine(DifferentialMachine):
             if isinstance(e, E.StorageError) and self._fault_free_since_open():
                 raise fail("I9 no wedge", f"{op!r} failed with no fault since the last open: {e!r}") from e
             self.model.failed(op, e)  # StorageError and Conflict fork; the others filter
-            if len(self.model) > 1:  # collapse at once: composite rules run several calls in a row
+            if len(self.model) > 1 and not self.blackbox_armed:  # collapse at once: composite rules run
+                # several calls in a row (under a system-call fault, the restart that follows comes first)
                 with self.fps.suspended():
                     observe(self.db, self.model)
             return e
@@ -106,7 +111,7 @@ class FaultMachine(DifferentialMachine):
         plan = self.fps.plan
         armed = plan is not None and (plan.primitives or any(p.action not in ("callback", "count")
                                                              for p in plan.points))
-        return self._faults_fired() == self.fired_at_open and not armed
+        return self._faults_fired() == self.fired_at_open and not armed and not self.blackbox_armed
 
     def _ghosts(self) -> frozenset[str]:
         if not self.target.capabilities.inventory:
@@ -145,6 +150,7 @@ class FaultMachine(DifferentialMachine):
             except SimulatedCrash:
                 TOTALS["fired"] += 1
             self.model.restarted()
+        self._recover_with_kill()
         self.db = self.open_db()
         self.workers = [self.db]
         self.model.restarted()
@@ -248,7 +254,7 @@ class FaultMachine(DifferentialMachine):
         """The fault rules of this target, their strategies drawn from its catalogue, primitives and store
         kinds; a rule with nothing to draw (no failpoints, no primitives, a capability missing) is not
         there at all, and the plain rules are switched off by their preconditions."""
-        out = super().rules_for(target)
+        out = {**super().rules_for(target), **cls.blackbox_rules(target)}
         caps = target.capabilities
         T, B = DifferentialMachine.tables, DifferentialMachine.branches
         opens = points_of(target, "open") if caps.failpoints else ()

@@ -7,6 +7,7 @@ switched off by a precondition. A failing example prints as a runnable program o
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -305,4 +306,5 @@ def machine_for(target: Target | str, mutants: tuple[str, ...] = (), base: type 
     suffix = "".join(f"_{m}" for m in sorted(mutants))
     attrs: dict[str, Any] = {"target": t, "mutants": tuple(mutants), "__module__": base.__module__}
     attrs.update(base.rules_for(t))  # type: ignore[attr-defined]
-    return type(name or f"{base.__name__}_{t.name}{suffix}", (base,), attrs)
+    # A printed program starts `state = <name>()`: an identifier, whatever the target's name ("x-blackbox").
+    return type(re.sub(r"\W", "_", name or f"{base.__name__}_{t.name}{suffix}"), (base,), attrs)

@@ -33,6 +33,8 @@ class Capabilities:
     inventory: bool = False   # a white-box inventory of authority and physical state (I5, I7, I10, I11)
     failpoints: bool = False  # failpoints of its own: crash, error or callback at a named step
     primitives: bool = False  # primitive faults: chosen calls of its store primitives fail
+    process: bool = False     # its engine runs in a process of its own: SIGKILL in flight, between calls, in recovery
+    syscalls: bool = False    # that process runs under libfiu: its system calls can fail (EIO, ENOSPC)
 
     def on(self) -> tuple[str, ...]:
         return tuple(f.name for f in fields(self) if getattr(self, f.name))

@@ -4,7 +4,9 @@ Sharp edges pinned in tests/surface/test_rocksdb_surface.py and handled here:
 - a write batch that names a dropped column family raises, is applied in part, and refuses every later
   write until reopen; so `ColumnFamily` handles are looked up by name for each batch and never kept;
 - a CF `Rdict` outlives `close()` of the database and keeps its LOCK; so every CF handle this adapter hands
-  out is tracked and closed on `close()`/`abandon()`, and on `drop()` of its store.
+  out is tracked and closed on `close()`/`abandon()`, and on `drop()` of its store;
+- `Rdict(path)` opens the column families of the latest OPTIONS file, which a death inside a drop leaves
+  stale (tests/surface/test_rocksdb_kill_surface.py); so it opens those of the MANIFEST (`list_cf`).
 Durability: the WAL without fsync per write; a process crash keeps every acknowledged write.
 """
 from __future__ import annotations
@@ -38,9 +40,18 @@ class RocksBackend(KVAuthority):
     def __init__(self, path: str) -> None:
         os.makedirs(path, exist_ok=True)
         self.path = path
-        self.db = Rdict(path, _raw())  # opens every existing column family
+        self.db = Rdict(path, _raw(), column_families=self._existing(path))
         self._handles: list[_Store] = []
         self._auth_lock = threading.Lock()
+
+    @staticmethod
+    def _existing(path: str) -> dict[str, Options] | None:
+        """Every column family the MANIFEST lists. Not `Rdict(path)`'s default, the latest OPTIONS file: a
+        death inside a drop can leave that file naming a column family the MANIFEST has dropped, and then
+        the open fails (tests/surface/test_rocksdb_kill_surface.py)."""
+        if not os.path.exists(os.path.join(path, "CURRENT")):
+            return None  # a new database: nothing to list
+        return {n: _raw() for n in Rdict.list_cf(path) if n != "default"}
 
     def stores(self) -> list[str]:
         return [n for n in Rdict.list_cf(self.path) if n != "default"]
