@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import Phase, settings
-from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
+from hypothesis.errors import Flaky, Frozen, StopTest, UnsatisfiedAssumption
 from hypothesis.stateful import run_state_machine_as_test
 
 from faults import FaultPlan
@@ -50,7 +50,12 @@ def by_machine(mutant: str, target: Target | str, max_examples: int, shrink: boo
     result = {"killed": found is not None, "seconds_to_kill": round(first - start, 2), "budget": max_examples}
     if found is None:
         return result
-    invariant, klass = classify(found)
+    replays = not isinstance(found, Flaky)
+    # A program that failed once and not on replay (a black-box fault lands where timing lets it): the
+    # verdict is the first failure's, and the row says the program does not replay.
+    invariant, klass = classify(found if replays else clock.get("first_failure", found))
+    if not replays:
+        result["replays"] = False
     result.update(invariant=invariant, klass=klass, detail=str(found).splitlines()[0][:300],
                   programs_to_kill=clock.get("first_program"))  # None: no program failed (a health check)
     if shrink:
@@ -94,6 +99,7 @@ def _timed_teardown(clock: dict[str, Any]) -> Any:
         finally:
             if clock["first"] is None and failing is not None:
                 clock["first"], clock["first_program"] = time.perf_counter(), clock["programs"]
+                clock["first_failure"] = failing
     return teardown
 
 

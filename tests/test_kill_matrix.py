@@ -86,3 +86,32 @@ def test_a_shrunk_programs_length_counts_every_rule_step():
         "recovery=None, table=tables_0, w=0)",
         "state.teardown()"]))
     assert program_length(failure) == 3
+
+
+# The black-box column: the same generic search on the engine hosted in a child, faulted only from outside
+# (SIGKILL in flight, between calls and in recovery; failing system calls). A death costs a new interpreter,
+# so the budgets are smaller than the in-process ones (docs/kill-matrix.md gives the seconds).
+BLACKBOX_BUDGET = {"lmdb": 150, "rocksdb": 60, "lance": 25}
+
+
+@pytest.mark.stress
+@pytest.mark.timeout(4 * 3600)
+def test_blackbox_search_column(backend):
+    """Measured, not required: a mutant whose bug needs an interleaving or a fault only a failpoint can make
+    (a crash between two steps no system call separates, a callback inside a sweep) may survive here, and
+    the matrix says which. What is required: a kill is an invariant's, never the harness's."""
+    from harness.host import stop_standbys
+    from harness.targets import load
+    target = load(f"{backend}-blackbox")
+    rows, harness_kills = [], []
+    try:
+        for name in _applicable(target):
+            result = by_machine(name, target, BLACKBOX_BUDGET[backend], shrink=True)
+            rows.append({"mutant": name, "backend": target.name, "search": "black-box", **result})
+            print(f"{name} on {target.name}: {result}")
+            if result.get("klass") == "harness":
+                harness_kills.append((name, result.get("detail")))
+    finally:
+        record(rows)
+        stop_standbys()
+    assert not harness_kills, f"mutants only the harness killed: {harness_kills}"
