@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 BACKENDS = ("lmdb", "rocksdb", "lance")
-SECTIONS = ("throughput", "overhead", "crashpoints", "restart", "growth", "detect", "xdist")
+SECTIONS = ("throughput", "overhead", "crashpoints", "restart", "blackbox", "growth", "detect", "xdist")
 
 
 @dataclass(frozen=True)

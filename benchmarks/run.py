@@ -8,7 +8,7 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from benchmarks import crashpoints, detect, env, growth, overhead, restart, table, throughput, xdist
+from benchmarks import blackbox, crashpoints, detect, env, growth, overhead, restart, table, throughput, xdist
 from benchmarks.config import Plan
 from benchmarks.stats import clock
 
@@ -33,6 +33,7 @@ def _per_backend(plan: Plan, workdir: str) -> dict[str, Callable[[str], Any]]:
                                                  plan.trace_inner.get(b, 1)),
         "crashpoints": lambda b: crashpoints.measure(b, plan.crash_sample[b], workdir),
         "restart": lambda b: restart.measure(b, plan.restart_reps, plan.kill_reps, workdir),
+        "blackbox": lambda b: blackbox.measure(b, plan.kill_reps * 2 + 1, workdir),
         "growth": lambda b: growth.measure(b, plan.growth_sizes, plan.growth_reps[b], workdir),
         "detect": detect_one,
     }

@@ -93,6 +93,14 @@ def restart(sec: dict[str, Any]) -> list[str]:
                   "child run to SIGKILL ms", "reopen after SIGKILL ms"], rows)
 
 
+def blackbox(sec: dict[str, Any]) -> list[str]:
+    rows = [[b, _spread(sec[b]["round_trip_s"], 1000, 2), _spread(sec[b]["cold_open_s"], 1000, 0),
+             _spread(sec[b]["restart_s"], 1000, 0), _spread(sec[b]["kill_cycle_s"], 1000, 0),
+             _n(sec[b]["kills_per_s"], 1), _spread(sec[b]["syscall_fault_s"], 1000, 0)] for b in _backends(sec)]
+    return _rows(["backend", "round trip ms", "cold open ms", "restart after SIGKILL ms", "kill in flight + "
+                  "restart ms", "kills/s", "system-call fault ms"], rows)
+
+
 def growth(sec: dict[str, Any]) -> list[str]:
     from benchmarks.growth import DIMENSIONS, METRICS
     rows = []
@@ -120,6 +128,7 @@ def xdist(sec: dict[str, Any]) -> list[str]:
 
 RENDER = {"throughput": ("Stateful throughput", throughput), "overhead": ("Overhead of engine and harness", overhead),
           "crashpoints": ("Crash-point enumeration", crashpoints), "restart": ("Restart cost", restart),
+          "blackbox": ("Black-box faults on a hosted engine", blackbox),
           "growth": ("Step cost as the state grows", growth), "detect": ("Time to kill each mutant", detect),
           "xdist": ("Suite wall time with xdist workers", xdist)}
 

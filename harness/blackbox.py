@@ -2,12 +2,13 @@
 capabilities `process` and `syscalls`): no failpoint, no cooperation from the engine.
 
 - `kill_in_flight`: SIGKILL while one write is in flight, at the engine's Nth call of one write-like system
-  call (strace); the call is indeterminate and the model forks, as for a crash at a
-  failpoint; a killed put or delete is retried (I9).
-- `kill_in_recovery`: a death between calls, then a death inside the next open's recovery, then an open.
+  call (strace); the call is indeterminate and the model forks, as for a crash at a failpoint; a killed put
+  or delete is retried (I9).
+- `kill_in_recovery`: a death between calls, then a death inside the next open's recovery, then an open
+  (a kill in flight draws one too: `recovery=('syscall', 2)` kills the open that recovers what it left).
 - `syscall_fault_in`: one write with a group of system calls failing (libfiu: EIO or ENOSPC, on every call
-  or with a seeded probability) for exactly that call, then a death and a restart, as an operator restarts a process
-  whose disk failed. A failure it reports is a StorageError (or a death): anything else is unexpected.
+  or with a seeded probability) for exactly that call, then a death and a restart, as an operator restarts
+  a process whose disk failed. A failure it reports is a StorageError (or a death): anything else is unexpected.
 
 A printed program says what ran: `kill=('syscall', 2)`, `fault=('sync', 'EIO', None)`. Each fault is
 counted planned and fired per target (reports/counters.py): a kill fired if the call died in flight, a
@@ -36,7 +37,8 @@ NEEDS = {"create_index": "indexes", "create_branch": "branches", "delete_branch"
 # thread's calls come in the order the engine makes them). A delay (`Kill("delay", s)`, for a process strace
 # cannot attach to) lands wherever the clock says, so a program with one does not replay, and Hypothesis
 # cannot shrink it; the rules draw none.
-KILLS = st.tuples(st.just("syscall"), st.integers(1, 8))
+KILLS = st.tuples(st.just("syscall"), st.integers(1, 2) | st.integers(3, 8))  # most writes make one or two
+RECOVERY_KILLS = st.tuples(st.just("syscall"), st.integers(1, 3))  # an open writes little: land in it
 
 
 def syscall_faults(groups: tuple[str, ...]) -> st.SearchStrategy[tuple]:
@@ -68,11 +70,14 @@ class BlackBoxRules:
         return Op(what, args[what], w % len(self.workers))  # type: ignore[attr-defined]
 
     def _kill_in_flight(self, w: int, what: str, table: str, new_table: str, branch: str, name: str, key: str,
-                        record: dict[str, Any], attr: str, kill: tuple) -> None:
+                        record: dict[str, Any], attr: str, kill: tuple, recovery: tuple | None = None) -> None:
+        """`recovery`: where the open after the death dies in its turn, while the recovery of what the
+        killed call left is under way."""
         op = self._write_op(what, w, table, new_table, branch, name, key, record, attr)
         self.db.plan_kill(what, Kill(*kill))
-        deaths = self.deaths
+        deaths, self.recovery_kill = self.deaths, recovery
         self.run(op)  # type: ignore[attr-defined]
+        self.recovery_kill = None  # not used if the call ended first
         fired = self.deaths > deaths
         self._count("kill in flight", fired)
         if self.db is not None:
@@ -123,10 +128,14 @@ class BlackBoxRules:
             return {}
         T, B = cls.tables, cls.branches  # type: ignore[attr-defined]
         others = tuple(k for k in WRITES[2:] if k not in NEEDS or getattr(caps, NEEDS[k]))
-        args = dict(w=S.workers, table=T, new_table=S.created_tables, branch=B, name=S.created_branches,
-                    key=S.keys, record=S.records, attr=S.attrs)
+        # Names from the alphabet, not from the model's state (S.created_*): a death's outcome depends on where
+        # it lands among threads, so a draw that read the state would replay differently, and Hypothesis
+        # calls that a flaky strategy (FlakyStrategyDefinition) however correct the engine.
+        args = dict(w=S.workers, table=T, new_table=st.sampled_from(S.CREATED_TABLES), branch=B,
+                    name=st.sampled_from(S.CREATED_BRANCHES), key=S.keys, record=S.records, attr=S.attrs)
         groups = tuple(getattr(target, "syscall_groups", GROUPS))  # what it leaves out libfiu cannot aim well
         faults = {"kill": KILLS, **({"fault": syscall_faults(groups)} if caps.syscalls and groups else {})}
+        extra = {"kill": {"recovery": st.none() | RECOVERY_KILLS}, "fault": {}}
         out: dict[str, Any] = {}
         live = precondition(lambda self: self.db is not None)
         from harness.machine import counted
@@ -135,8 +144,9 @@ class BlackBoxRules:
             for fault, fn in (("kill", cls._kill_in_flight), ("fault", cls._syscall_fault_in)):
                 if fault in faults:
                     name = f"{'kill_in_flight' if fault == 'kill' else 'syscall_fault_in'}{suffix}"
-                    drawn: dict[str, Any] = {**args, "what": st.sampled_from(whats), fault: faults[fault]}
+                    drawn: dict[str, Any] = {**args, "what": st.sampled_from(whats), fault: faults[fault],
+                                             **extra[fault]}
                     out[name] = rule(**drawn)(live(counted(fn, name)))
-        out["kill_in_recovery"] = rule(kill=KILLS)(live(counted(cls._kill_in_recovery, "kill_in_recovery")))
+        out["kill_in_recovery"] = rule(kill=RECOVERY_KILLS)(live(counted(cls._kill_in_recovery, "kill_in_recovery")))
         return out
 

@@ -34,7 +34,7 @@ def backends(summary: dict[str, Any]) -> list[str]:
     counts, plan = summary.get("counts") or {}, summary.get("plan") or {}
     planned = list(plan.get("backends") or plan.get("targets") or ())
     seen = set(planned) | set(summary.get("throughput") or {})
-    for key in ("examples", "steps", "hits", "faults", "catalogues"):
+    for key in ("examples", "steps", "hits", "faults", "catalogues", "blackbox"):
         seen |= set(counts.get(key) or {})
     return [b for b in planned if b in seen] + sorted(seen - set(planned))
 
@@ -119,6 +119,24 @@ def coverage(summary: dict[str, Any]) -> Table:
             row.append(Cell(f"{h} / {f}", "" if h else "unhit"))
         table.rows.append(row)
     table.note = "'-': the failpoint does not exist on that backend; marked cells: exists but never hit"
+    return table
+
+
+def blackbox(summary: dict[str, Any]) -> Table:
+    """Black-box faults per target (kills in flight and in recovery, failing system calls), beside the
+    failpoint coverage: a kind planned and never fired is marked."""
+    per = (summary.get("counts") or {}).get("blackbox") or {}
+    cols = [b for b in backends(summary) if b in per] + sorted(set(per) - set(backends(summary)))
+    kinds = sorted({k.rsplit(" ", 1)[0] for counts in per.values() for k in counts})
+    table = Table("Black-box faults (planned / fired)", ["fault", *cols])
+    for kind in kinds:
+        row = [Cell(kind)]
+        for b in cols:
+            planned, fired = per[b].get(f"{kind} planned", 0), per[b].get(f"{kind} fired", 0)
+            row.append(Cell(f"{planned} / {fired}", "unhit" if planned and not fired else ""))
+        table.rows.append(row)
+    table.note = ("a kill fired if the call died in flight (or the open in its recovery); a system-call fault "
+                  "if the call failed or died; marked: planned, never fired")
     return table
 
 
@@ -217,6 +235,8 @@ def tables(summary: dict[str, Any]) -> list[Table]:
     """Every table of the report, in reading order (failures are drawn after these by each renderer)."""
     out = ([targets(summary)] if summary.get("targets") else []) + [totals(summary), throughput(summary),
                                                                     coverage(summary)]
+    if blackbox(summary).rows:
+        out.append(blackbox(summary))
     if primitive_faults(summary).rows:
         out.append(primitive_faults(summary))
     out.append(checks(summary))

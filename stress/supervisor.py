@@ -66,7 +66,8 @@ class Tally:
     def totals(self) -> dict[str, int]:
         counts = merge(self.snapshots + [c.live for c in self.children])
         return {"examples": sum(counts["examples"].values()), "steps": sum(counts["steps"].values()),
-                "faults": sum(sum(c.values()) for c in counts["faults"].values()),
+                "faults": sum(sum(c.values()) for c in counts["faults"].values())  # failpoints and primitives,
+                + sum(n for c in counts.get("blackbox", {}).values() for k, n in c.items() if k.endswith(" fired")),
                 "failures": len(self.failures)}
 
 

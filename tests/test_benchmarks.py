@@ -53,6 +53,11 @@ def test_quick_benchmark_writes_every_figure(tmp_path):
     for key in ("in_process_clean_s", "in_process_crash_s", "spawn_s", "child_s", "reopen_s"):
         assert _positive(r[key]["median"]), key
 
+    bb = s["blackbox"]["lmdb"]
+    for key in ("round_trip_s", "cold_open_s", "restart_s", "kill_cycle_s", "syscall_fault_s"):
+        assert _positive(bb[key]["median"]), key
+    assert _positive(bb["kills_per_s"])
+
     g = s["growth"]["lmdb"]
     for dim in ("tables", "branches", "records"):
         assert all(_positive(x) for m in g[dim].values() for x in m["seconds"]), dim

@@ -69,6 +69,18 @@ def test_render_synthetic_summary(tmp_path):
     assert "(x3)" in md and "state.drop(t='<a>')" in md and "| lmdb | 900 | 9.0 | 100.0 |" in md
 
 
+def test_blackbox_faults_are_shown_per_target_beside_the_coverage(tmp_path):
+    summary = synthetic()
+    summary["plan"]["backends"].append("lmdb-blackbox")
+    summary["counts"]["blackbox"] = {"lmdb-blackbox": {"kill in flight planned": 9, "kill in flight fired": 3,
+                                                       "system-call fault planned": 4, "system-call fault fired": 0}}
+    write_summary(str(tmp_path), summary)
+    html, md = (tmp_path / "index.html").read_text(), (tmp_path / "summary.md").read_text()
+    assert md.index("Failpoint coverage") < md.index("Black-box faults (planned / fired)")
+    assert "| kill in flight | 9 / 3 |" in md
+    assert '<td>system-call fault</td><td class="unhit">4 / 0</td>' in html  # planned, never fired
+
+
 def test_python_m_reports_prints_the_latest_summary(tmp_path):
     env = dict(os.environ, SUITE_REPORTS_ROOT=str(tmp_path), PYTHONPATH=REPO)
     run = [sys.executable, "-m", "reports"]
