@@ -24,7 +24,9 @@ def blackbox(name: str) -> HostedTarget:
     caps = replace(inner.capabilities, failpoints=False, primitives=False, workers=False, process=True,
                    syscalls=True)
     groups = tuple(g for g in GROUPS if g not in GROUPS_LEFT_OUT.get(name, ()))
-    return HostedTarget(name=f"{name}-blackbox", hosts=name, capabilities=caps, mutants=inner.mutants,
+    # Its scenarios need failpoints: a mutant here is for the generic search alone.
+    mutants = {n: replace(m, scenario=None) for n, m in inner.mutants.items()}
+    return HostedTarget(name=f"{name}-blackbox", hosts=name, capabilities=caps, mutants=mutants,
                         programs_per_batch=PROGRAMS_PER_BATCH[name], syscall_groups=groups)
 
 

@@ -24,7 +24,7 @@ from reports.counters import RUN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Programs per backend in the CI profile: a death costs a new child (0.1 s on LMDB, 0.6 s on Lance).
-CI_EXAMPLES = {"lmdb": 40, "rocksdb": 20, "lance": 10}
+CI_EXAMPLES = {"lmdb": 20, "rocksdb": 12, "lance": 6}
 KINDS = ("kill in flight", "kill in recovery", "system-call fault")
 
 
