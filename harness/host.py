@@ -133,6 +133,7 @@ class HostedDatabase:
         self.kills: dict[str, Kill] = {}
         self.syscall_faults: dict[str, Any] = {}
         self.closed = False
+        self.handed_off = False  # closed in order: its child serves another client now
 
     def plan_kill(self, name: str, kill: Kill) -> None:
         self.kills[name] = kill
@@ -200,6 +201,8 @@ class HostedDatabase:
 
     def close(self) -> None:
         """An orderly close; the child then waits for its next open (a standby again)."""
+        if self.handed_off:
+            return
         if self.closed or not self.proc.alive():
             return self.abandon()
         self.closed = True
@@ -209,6 +212,7 @@ class HostedDatabase:
             self.abandon()
             raise
         again = HostedDatabase(self.proc, self.sock, self.stderr, self.bound_s, self.key)
+        self.handed_off = True
         pool = _STANDBY.setdefault(self.key, [])
         if len(pool) < 2:
             pool.insert(0, again)  # warm: the next open takes it first
@@ -217,6 +221,8 @@ class HostedDatabase:
 
     def abandon(self) -> None:
         """A death: SIGKILL, nothing of the engine runs after it."""
+        if self.handed_off:
+            return  # this client's process lives on for another: closing it again must not kill that
         self.closed = True
         self.proc.kill()
         self._release()
@@ -279,6 +285,8 @@ def start(hosts: str, path: str, mutants: Iterable[str] = (), syscalls_on: bool 
     The child is a standby when there is one, and a new standby is started when none is left, so a restart
     costs the engine's own open; a standby ends when its parent does (EOF on its socket)."""
     pool = _STANDBY.setdefault((hosts, syscalls_on), [])
+    while pool and not pool[0].proc.alive():  # a standby that died meanwhile (killed from outside)
+        pool.pop(0).abandon()
     db = pool.pop(0) if pool else _spawn(hosts, syscalls_on, bound_s)
     if not pool:
         pool.append(_spawn(hosts, syscalls_on, bound_s))

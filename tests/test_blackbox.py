@@ -155,3 +155,17 @@ def test_rocksdb_reopens_after_a_kill_inside_a_column_family_drop(tmp_path):
     db = target.open(str(tmp_path))  # recovery completes the drop
     assert db.tables() == [] and db.inventory().tables == {}
     db.close()
+
+
+def test_a_client_closed_in_order_hands_its_child_on_and_a_second_close_does_not_kill_it(tmp_path):
+    target = load("lmdb-blackbox")
+    db = target.open(str(tmp_path))
+    db.create_table("t", ())
+    child = db.proc
+    db.close()
+    again = target.open(str(tmp_path))
+    assert again.proc is child and again.tables() == ["t"]  # the warm child, reopened: no new process
+    db.close()
+    target.kill(db)
+    assert child.alive() and again.tables() == ["t"]
+    again.close()
