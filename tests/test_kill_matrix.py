@@ -103,15 +103,14 @@ def test_blackbox_search_column(backend):
     from harness.host import stop_standbys
     from harness.targets import load
     target = load(f"{backend}-blackbox")
-    rows, harness_kills = [], []
+    harness_kills = []
     try:
         for name in _applicable(target):
             result = by_machine(name, target, BLACKBOX_BUDGET[backend], shrink=True)
-            rows.append({"mutant": name, "backend": target.name, "search": "black-box", **result})
-            print(f"{name} on {target.name}: {result}")
+            record([{"mutant": name, "backend": target.name, "search": "black-box", **result}])  # each as it
+            print(f"{name} on {target.name}: {result}")                                         # ends: minutes
             if result.get("klass") == "harness":
                 harness_kills.append((name, result.get("detail")))
     finally:
-        record(rows)
         stop_standbys()
     assert not harness_kills, f"mutants only the harness killed: {harness_kills}"
