@@ -117,7 +117,15 @@ class FaultMachine(BlackBoxRules, DifferentialMachine):
         if not self.target.capabilities.inventory:
             return frozenset()
         with self.fps.suspended():
-            return self.db.inventory().ghosts
+            return self._inventory().ghosts
+
+    def _inventory(self) -> Any:
+        """The harness's own look at the engine, between calls: with no fault in force, a StorageError is a
+        wedge (I9), not a harness failure."""
+        try:
+            return self.db.inventory()
+        except E.StorageError as e:
+            raise fail("I9 no wedge", f"inventory() failed with no fault in force: {e!r}") from e
 
     def _restart_after_death(self) -> None:
         """Process death: nothing of the dead process survives, its faults included; reopen from disk.
@@ -159,7 +167,7 @@ class FaultMachine(BlackBoxRules, DifferentialMachine):
         if not self.target.capabilities.inventory:
             return
         with self.fps.suspended():
-            inv = self.db.inventory()
+            inv = self._inventory()
         if self.target.capabilities.versions:
             require(not inv.drift, "I7 manifest tracks HEAD", f"after open, published versions != HEAD: {inv.drift}")
         require(not inv.missing, "I5 no ghosts", lambda: f"after open, derived stores missing: {sorted(inv.missing)}")
@@ -485,7 +493,7 @@ class FaultMachine(BlackBoxRules, DifferentialMachine):
     def authority_matches_disk(self) -> None:
         if self.db is not None and self.target.capabilities.inventory:
             with self.fps.suspended():
-                inv = self.db.inventory()
+                inv = self._inventory()
             require(not inv.missing, "I5 no ghosts", lambda: f"the authority references missing stores "
                                                             f"{sorted(inv.missing)}")
             require(not inv.locks_held, "I9 no wedge", f"locks held between calls: {inv.locks_held}")
