@@ -30,7 +30,8 @@ stress: $(STAMP) tools
 	$(PY) -m stress $(STRESS_ARGS)
 
 # The generic search against every mutant on every backend, with shrinking (RocksDB and Lance take minutes per
-# mutant, so `make test` runs only LMDB's); writes reports/runs/<id>/mutants.json.
+# mutant, so `make test` runs only LMDB's), and the black-box column (about 80 min more on 2 cores; alone:
+# PYTEST_ARGS="-k blackbox_search_column"); writes reports/runs/<id>/mutants.json.
 kill-matrix: $(STAMP) tools
 	$(PY) -m pytest -n $(WORKERS) -q -m stress tests/test_kill_matrix.py $(PYTEST_ARGS)
 
