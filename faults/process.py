@@ -65,7 +65,10 @@ class Process:
                 os.kill(self.popen.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        return self.popen.wait()
+        rc = self.popen.wait()
+        if self.syscalls:
+            fiu.remove_pipes(self.pid)  # libfiu leaves them after a SIGKILL; the pid was ours until reaped
+        return rc
 
     @contextmanager
     def kill_at_syscall(self, n: int) -> Iterator[None]:

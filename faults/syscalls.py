@@ -15,6 +15,7 @@ Failpoint names and options are libfiu 1.1's: `/usr/share/doc/fiu-utils/function
 from __future__ import annotations
 
 import errno as errno_names
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -107,10 +108,39 @@ def command(argv: Sequence[str], faults: Iterable[SyscallFault] = (), seed: int 
     return [*prefix, fiu_run, "-x", *enables, *argv]
 
 
+def pipe_paths(pid: int) -> tuple[str, str]:
+    """The named pipes libfiu's remote control opens for `pid` (fiu-run and fiu-ctrl both default to the
+    prefix $TMPDIR/fiu-ctrl)."""
+    prefix = os.path.join(os.environ.get("TMPDIR") or "/tmp", "fiu-ctrl")
+    return f"{prefix}-{pid}.in", f"{prefix}-{pid}.out"
+
+
+def remove_pipes(pid: int) -> None:
+    """Remove the pipes of a process that is dead and reaped. libfiu unlinks them only at a clean exit: after
+    a SIGKILL they stay, and a later process given the same pid would look armed to fiu-ctrl."""
+    for path in pipe_paths(pid):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def runs_libfiu(pid: int) -> bool:
+    """Whether process `pid` has libfiu's preload mapped: a pipe alone may be a dead process's leftover."""
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return any("fiu_run_preload" in line for line in maps)
+    except OSError:
+        return False
+
+
 def _ctrl(pid: int, cmd: str | Sequence[str], timeout_s: float) -> None:
     fiu_ctrl = shutil.which("fiu-ctrl")
     if fiu_ctrl is None:
         raise RuntimeError("fiu-ctrl is not installed (scripts/ensure-fiu installs it)")
+    # fiu-ctrl writes to a pipe it finds for the pid; a leftover pipe nobody reads would block it forever.
+    if not runs_libfiu(pid):
+        raise RuntimeError(f"fiu-ctrl {cmd!r}: process {pid} is not running under fiu-run (unknown pid)")
     # fiu-ctrl returns once the child's control thread replied, so the fault is in force on return; but it
     # exits 0 even for an unknown pid or a refused command, reporting those on stdout only.
     cmds = [cmd] if isinstance(cmd, str) else list(cmd)

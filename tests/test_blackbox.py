@@ -71,6 +71,21 @@ def test_strace_kills_at_the_nth_write_like_call_and_not_before(tmp_path):
     assert out.read_bytes() == b"xxx"
 
 
+def test_a_killed_child_under_fiu_run_leaves_no_control_pipes(tmp_path, monkeypatch):
+    """libfiu removes its named pipes only at a clean exit; after our SIGKILL the pipes would stay, fill the
+    temporary directory over a night, and make a later process with the same pid look armed."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    proc = Process.start([sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.readline()"],
+                         syscalls_on=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.popen.stdout.readline() == b"up\n"  # the preload ran and opened its pipes
+        pipes = sorted(p.name for p in tmp_path.iterdir())
+        assert pipes == [f"fiu-ctrl-{proc.pid}.in", f"fiu-ctrl-{proc.pid}.out"]
+    finally:
+        assert proc.kill() == -9
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_kill_in_flight_is_indeterminate_and_the_next_open_recovers(tmp_path):
     target = load("lmdb-blackbox")
     db = target.open(str(tmp_path))

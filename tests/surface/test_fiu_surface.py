@@ -188,6 +188,17 @@ def test_arming_a_process_not_under_fiu_run_is_refused():
         syscalls.arm(os.getpid(), SyscallFault("fsync"))
 
 
+def test_arming_a_pid_with_a_stale_control_pipe_is_refused_not_hung(tmp_path, monkeypatch):
+    """A child killed by SIGKILL never removes its named pipes; a later process given the same pid (pids are
+    reused) looks armed to fiu-ctrl, which then blocks forever writing a pipe nobody reads (CI, stop 22:
+    fiu-ctrl timed out after 30 s). `arm` must tell a process that runs libfiu from a leftover pipe."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # fiu-ctrl's pipe prefix is $TMPDIR/fiu-ctrl
+    for end in ("in", "out"):
+        os.mkfifo(tmp_path / f"fiu-ctrl-{os.getpid()}.{end}")
+    with pytest.raises(RuntimeError, match="not running under fiu-run"):
+        syscalls.arm(os.getpid(), SyscallFault("fsync"), timeout_s=5.0)
+
+
 # --- LMDB (py-lmdb) ---------------------------------------------------------------------------------------
 
 LMDB = '''
