@@ -2,6 +2,8 @@
 a second opener racing the same sidecar. Real datasets on disk; crashes unwind and abandon the database."""
 from __future__ import annotations
 
+import os
+
 import lance
 import pytest
 
@@ -213,4 +215,39 @@ def test_optimize_from_inside_a_write_skips_the_busy_store(path):
     db.optimize()
     inv = db.inventory()
     assert inv.drift == {} and any(inv.versions[s] > before[s] + 1 for s in before)
+    db.close()
+
+
+def _debris(root, store):
+    """What a create that failed at the system-call layer leaves: the dataset directory with a data file
+    and no version (tests/surface/test_lance_surface.py pins that Lance will not open it)."""
+    dataset, branch = _location(store)
+    assert branch is None
+    os.makedirs(f"{root}/{dataset}/data")
+    with open(f"{root}/{dataset}/data/debris.lance", "wb") as f:
+        f.write(b"never committed")
+    return f"{root}/{dataset}"
+
+
+def test_a_dataset_that_never_committed_is_reclaimed_and_recreated_not_a_wedge(path):
+    """Found by the black-box kill matrix: libfiu failing open/rename inside create_index left the index
+    dataset without `_versions`, and every later call that lists stores failed ("was not found"), forever.
+    Such debris is listed as a store (so the inventory sees the leak and cleanup reclaims it), and a
+    create_index that meets its own leftover store starts it afresh."""
+    db = _seeded(path)
+    auth = db.core.read_authority()
+    root = db.core.backend.root
+    fork = auth.own_fork("main", "t")
+    mine, stray = fork.index("a"), fork.index("z")
+    _debris(root, mine)
+    stray_dir = _debris(root, stray)
+    db = reopen(db)
+    assert {mine, stray} <= set(db.inventory().ghosts)
+    db.create_index("t", "a")
+    assert db.find("t", "a", 1) == set() and db.find("t", "x", 1) == {"k1", "k3"}
+    db.put("t", "k9", {"a": 1})
+    assert db.find("t", "a", 1) == {"k9"}
+    assert db.cleanup().reclaimed == (stray,)
+    inv = db.inventory()
+    assert not inv.ghosts and inv.drift == {} and not os.path.exists(stray_dir)
     db.close()

@@ -99,16 +99,29 @@ class LanceBackend:
             return ds if version is None else ds.checkout_version(version)
         return ds.checkout_version((branch, version))
 
+    @staticmethod
+    def _committed(uri: str) -> bool:
+        """Whether the dataset directory holds a committed version. A create that died or failed at the
+        system-call layer leaves a directory with no manifest, which Lance will not open or list branches
+        of, ever (tests/surface/test_lance_surface.py): debris, not a dataset."""
+        try:
+            return any(n.endswith(".manifest") for n in os.listdir(os.path.join(uri, "_versions")))
+        except FileNotFoundError:
+            return False
+
     def stores(self) -> list[str]:
         out = []
         for dataset in sorted(os.listdir(self.root)):
-            out.append(_store_name(dataset, None))
-            out += [_store_name(dataset, b) for b in lance.dataset(self._uri(dataset)).branches.list()]
+            out.append(_store_name(dataset, None))  # debris too: the inventory sees it, cleanup reclaims it
+            if self._committed(self._uri(dataset)):
+                out += [_store_name(dataset, b) for b in lance.dataset(self._uri(dataset)).branches.list()]
         return out
 
     def create(self, store: str) -> None:
         dataset, branch = _location(store)
         uri = self._uri(dataset)
+        if os.path.isdir(uri) and not self._committed(uri):
+            shutil.rmtree(uri)  # debris of a create that never committed: its files would linger beside ours
         if branch is None or not os.path.isdir(uri):
             lance.write_dataset(SCHEMA.empty_table(), uri, mode="create")  # raises if it exists
         if branch is not None:
@@ -129,8 +142,12 @@ class LanceBackend:
         else:
             lance.dataset(self._uri(dataset)).branches.delete(branch)
 
-    def head(self, store: str) -> int:
-        return self._open(store).latest_version
+    def head(self, store: str) -> int | None:
+        """HEAD of the store's branch; None for debris (a dataset that never committed a version)."""
+        dataset, branch = _location(store)
+        if branch is None and not self._committed(self._uri(dataset)):
+            return None
+        return int(self._open(store).latest_version)
 
     # -- reads at a version --------------------------------------------------------------------------
     def handle(self, store: str, version: int | None) -> _Snap:
@@ -161,15 +178,15 @@ class LanceBackend:
         batch = pa.table({"k": list(last), "v": [v or b"" for v in last.values()],
                           "dead": [v is None for v in last.values()]}, schema=SCHEMA)
         ds.merge_insert(on="k").when_matched_update_all().when_not_matched_insert_all().execute(batch)
-        return self.head(store)
+        return self._open(store).latest_version
 
     def restore(self, store: str, version: int) -> int:
         self._open(store, version).restore()
-        return self.head(store)
+        return self._open(store).latest_version
 
     def compact(self, store: str) -> int:
         self._open(store).optimize.compact_files()
-        return self.head(store)
+        return self._open(store).latest_version
 
     def close(self) -> None:
         """Every commit is durable when it returns; nothing to flush or release."""

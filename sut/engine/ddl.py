@@ -144,8 +144,9 @@ def create_index(w: Any, table: str, attr: str) -> None:
             existing = core.stores()
             made = [f.index(attr) for f in sorted(auth.forks(table), key=lambda f: f.bid)]
             for store in made:  # stores first: a descriptor never names a missing store
-                if store not in existing:
-                    core.create_store(store)
+                if store in existing:  # a ghost of an interrupted create_index (or its debris): start afresh
+                    core.drop_store(store)
+                core.create_store(store)
             core.fp.hit("index.after_stores")
             heads = {s: core.head(s) for s in made}
 

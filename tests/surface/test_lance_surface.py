@@ -298,6 +298,26 @@ def test_rmtree_then_recreate_same_path_starts_empty(tmp_path):
         new.checkout_version(("b5", None))
 
 
+
+def test_a_directory_that_never_committed_a_version_is_not_a_dataset_and_create_over_it_succeeds(tmp_path):
+    """What a create killed or failed at the system-call layer leaves: a dataset directory with data files
+    but no manifest in `_versions` (seen under libfiu EIO inside create_index). Lance will not open it, nor
+    list its branches ("was not found"), and `mode="create"` over it succeeds, keeping the old files beside
+    the new ones; a created dataset always has a `*.manifest` in `_versions`. The Lance backend relies on
+    all four: it tells debris by that manifest, lists it so cleanup reclaims it, and removes it before a
+    create."""
+    u = tmp_path / "t"
+    (u / "data").mkdir(parents=True)
+    (u / "data" / "debris.lance").write_bytes(b"never committed")
+    (u / "_versions").mkdir()
+    for probe in (lambda: lance.dataset(str(u)), lambda: lance.dataset(str(u)).branches.list()):
+        with pytest.raises(ValueError, match="was not found"):
+            probe()
+    ds = lance.write_dataset(kv(("a", "1")), str(u), mode="create")
+    assert ds.version == 1 and rows(ds) == [("a", "1")]
+    assert (u / "data" / "debris.lance").exists()
+    assert any(n.endswith(".manifest") for n in os.listdir(u / "_versions"))
+
 def test_bare_exception_types(tmp_path):
     """Error types/messages the engine must classify (schema, filter, key column)."""
     u = str(tmp_path / "t")
