@@ -11,11 +11,12 @@ filters the set, and one full read (tables, branches, scans) collapses it.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from model import errors as E
+from model.linear import Call, explain, linearize
 from model.ops import Op, canon
 from model.state import State
 from model.step import Outcome, outcomes_on_crash, outcomes_on_error, outcomes_on_restart, step
@@ -79,6 +80,22 @@ class PossibleStates:
     def crashed(self, op: Op, why: str = "crashed") -> None:
         """The call died mid-way (a crash, or an unexpected exception): indeterminate."""
         self._fork(op, outcomes_on_crash, why)
+
+    def concurrent(self, calls: Sequence[Call]) -> None:
+        """Calls that overlapped in real time (model.linear): keep every state some order consistent with
+        it explains; none is a `Violation` that prints the calls, their overlaps and the longest order
+        found. Past the checker's bound: `Undecided`, never a pass."""
+        result = linearize(self.states, calls)
+        what = f"concurrently with {len(calls) - 1} other call(s)"
+        if not result.states:
+            history = self.history + [(c.op, f"{c.outcome()} {what}") for c in calls]
+            raise Violation("no order of the concurrent calls consistent with real time explains every answer\n"
+                            + explain(calls, result), history, sorted(self.states, key=State.describe))
+        if len(result.states) > self.bound:
+            raise TooManyStates(f"{len(result.states)} possible states after {len(calls)} concurrent calls "
+                                f"(bound {self.bound})")
+        self.states = result.states
+        self.history += [(c.op, f"{c.outcome()} {what}, [{c.start}, {c.end}]") for c in calls]
 
     def restarted(self) -> None:
         """The database was reopened: interrupted backfills resume, each may finish or not."""
