@@ -3,7 +3,9 @@ there leaves behind, and tags that tell the fault machine where it can do more t
 
 - `FIRST_WRITE`: reached only by the first write to a table on a branch (the fork), not by later writes;
 - `INTERLEAVE`: the engine holds no lock there that other workers' calls need, so they can run at it;
-- `RACING_OPEN`: inside recovery, where a second opener of the same path may run its own recovery.
+- `RACING_OPEN`: inside recovery, where a second opener of the same path may run its own recovery;
+- `WAITS`: a call is about to wait for another call (a lock another worker holds): a call the machine runs
+  inside another (harness.interleave) that reaches it lets the paused call go on, instead of waiting on it.
 
 Each target declares its own catalogue (`Target.catalogue`); `register` adds its failpoints to `CATALOGUE`,
 the names every plan is checked against when it is built, so a plan naming a failpoint no target has is
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-FIRST_WRITE, INTERLEAVE, RACING_OPEN = "first_write", "interleave", "racing_open"
+FIRST_WRITE, INTERLEAVE, RACING_OPEN, WAITS = "first_write", "interleave", "racing_open", "waits"
 
 
 @dataclass(frozen=True)

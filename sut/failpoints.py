@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faults.catalogue import FIRST_WRITE, INTERLEAVE, RACING_OPEN, Failpoint, register
+from faults.catalogue import FIRST_WRITE, INTERLEAVE, RACING_OPEN, WAITS, Failpoint, register
 
 ALL = ("lmdb", "rocksdb", "lance")
 KV = ("lmdb", "rocksdb")
@@ -63,11 +63,14 @@ _ENTRIES = [
      "workers' calls interleave with a sweep)"),
     ("cleanup.before_drop", "cleanup", ALL, "a ghost not yet reclaimed: the next cleanup does it"),
     ("cleanup.before_fork_delete", "cleanup", ALL, "a ghost fork not yet reclaimed: the next cleanup does it"),
+    ("lock.wait", "lock", ALL, "nothing: a call waits for a lock another call holds (reached only when two "
+     "calls overlap)"),
 ]
 
 TAGS = {name: frozenset({FIRST_WRITE}) for name, *_ in _ENTRIES if name.startswith("fork.")}
 TAGS["cleanup.before_reclaim"] = frozenset({INTERLEAVE})
 TAGS["recovery.before_publish"] = frozenset({RACING_OPEN})
+TAGS["lock.wait"] = frozenset({WAITS})
 
 CATALOGUE: dict[str, EngineFailpoint] = {
     name: EngineFailpoint(name, op, leaves, TAGS.get(name, frozenset()), be) for name, op, be, leaves in _ENTRIES}

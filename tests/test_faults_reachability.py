@@ -2,12 +2,13 @@
 catalogue is ever hit: a tour of the lifecycle plus the crash scenarios whose recovery has steps of its own."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
 
 import sut
-from faults import FaultPlan, SimulatedCrash
+from faults import FaultPlan, PointFault, SimulatedCrash
 from sut.failpoints import CATALOGUE, for_backend
 from faults.coverage import Coverage
 from tests.engine_helpers import forge_rows
@@ -41,6 +42,27 @@ SCENARIOS = {  # name -> (crash at, the call that crashes, what to do after reop
 }
 
 
+def _a_call_waiting_on_another(backend, path):
+    """One create paused after its reservation, holding the DDL lock, while another worker's create runs:
+    that one reaches `lock.wait`, and then waits until the first is done."""
+    waiting, done = threading.Event(), []
+
+    def inside():
+        other = threading.Thread(target=lambda: done.append(db.worker().create_table("u")))
+        other.start()
+        assert waiting.wait(timeout=60), "the second create never reached lock.wait"
+        done.append(other)
+    plan = FaultPlan(points=(PointFault("create.after_reserve", "callback", hit=1, callback=inside),
+                             PointFault("lock.wait", "callback", callback=waiting.set)))
+    db = sut.open_database(backend, path, faults=plan)
+    db.create_table("t")
+    done[0].join(timeout=60)
+    assert db.tables() == ["t", "u"] and ("lock.wait", 1, "callback") in db.fault_report()["fired"]
+    hits = db.fault_report()["hits"]
+    db.close()
+    return hits
+
+
 def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_path):
     hits: Counter[str] = Counter()
     db = sut.open_database(backend, tmp_path / "tour")
@@ -72,6 +94,7 @@ def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_pat
         db = sut.open_database(backend, tmp_path / "drift")
         hits.update(db.fault_report()["hits"])
         db.close()
+    hits.update(_a_call_waiting_on_another(backend, tmp_path / "waits"))
     coverage = Coverage()
     coverage.add(backend, {"hits": hits, "fired": []})
     assert coverage.unreached(backend) == sorted(set(for_backend(backend)) - set(hits))

@@ -31,7 +31,7 @@ class Core:
         self.backend = backend
         self.fp = failpoints
         self.steps = steps  # protocol steps, some swapped for a mutant's buggy version (sut.mutants)
-        self.locks = LockTable()
+        self.locks = LockTable(on_wait=lambda: failpoints.hit("lock.wait"))
         self.versioned = bool(getattr(backend, "versioned", False))
         self._workers: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closed = False
