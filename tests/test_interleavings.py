@@ -79,3 +79,24 @@ def test_branch_delete_inside_a_first_write_on_it(backend, tmp_path):
     db.create_branch("b")
     assert db.scan("t", "b") == {}
     db.close()
+
+
+def test_a_write_that_forks_a_child_branch_inside_create_index_leaves_no_index_store_missing(backend, tmp_path):
+    """Found by the generic interleaving family (harness.interleave), no rule written for it: create_index
+    listed the table's forks, made their index stores, and at `index.after_stores` another worker wrote to
+    main, which forked the table for child branch c (copy on write). The descriptor then covered a fork with
+    no index store: every find on c failed for good (I5, a missing derived store). create_index must cover
+    the forks the authority holds when it publishes the descriptor."""
+    holder = {}
+    plan = FaultPlan.callback_at("index.after_stores", lambda: holder["w2"].delete("t", "k1"))
+    db = _open(backend, tmp_path / "db", plan)
+    holder["w2"] = db.worker()
+    db.create_table("t")
+    db.put("t", "k1", {"a": 1})
+    db.put("t", "k2", {"a": 1})
+    db.create_branch("c")
+    db.create_index("t", "a")
+    assert db.fault_report()["fired"] == [("index.after_stores", 1, "callback")]
+    assert not db.inventory().missing, db.inventory().missing
+    assert db.find("t", "a", 1, "c") == {"k1", "k2"} and db.find("t", "a", 1) == {"k2"}
+    db.close()

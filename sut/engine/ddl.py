@@ -141,25 +141,46 @@ def create_index(w: Any, table: str, attr: str) -> None:
             if t["indexes"][attr]["state"] == READY:
                 raise E.IndexExists(f"{table}.{attr}")
         else:
-            existing = core.stores()
-            made = [f.index(attr) for f in sorted(auth.forks(table), key=lambda f: f.bid)]
-            for store in made:  # stores first: a descriptor never names a missing store
-                if store in existing:  # a ghost of an interrupted create_index (or its debris): start afresh
-                    core.drop_store(store)
-                core.create_store(store)
-            core.fp.hit("index.after_stores")
-            heads = {s: core.head(s) for s in made}
-
-            def describe(a: Authority) -> None:
-                if a.live(table) is None or a.tables[table]["id"] != t["id"]:
-                    raise E.NoSuchTable(table)
-                a.tables[table]["indexes"][attr] = {"state": BUILDING, "checkpoint": {}, "done": []}
-                a.versions.update({s: v for s, v in heads.items() if v is not None})
-            core.update(w.handles, describe)
+            _describe_index(core, w, table, t["id"], attr, auth.forks(table))
             core.fp.hit("index.after_descriptor")
         core.steps["backfill.run"](w, table, attr)
     finally:
         core.steps["create.unlock"](w)
+
+
+class _ForksMoved(Exception):
+    """The table gained a fork after its index stores were made (another worker's first write)."""
+
+
+def _describe_index(core: Any, w: Any, table: str, tid: int, attr: str, forks: Any) -> None:
+    """Index stores for every fork of the table, then the descriptor, in one compare-and-swap that checks
+    the forks are still those: a write on a parent branch may fork the table for a child meanwhile (copy
+    on write), and a descriptor covering a fork with no index store would fail every find there for good.
+    If the forks moved, make the new forks' stores and try again."""
+    existing, made = core.stores(), []
+    while True:
+        for store in [f.index(attr) for f in sorted(forks, key=lambda f: f.bid)]:  # a descriptor never
+            if store in made:                                                      # names a missing store
+                continue
+            if store in existing:  # a ghost of an interrupted create_index (or its debris): start afresh
+                core.drop_store(store)
+            core.create_store(store)
+            made.append(store)
+        core.fp.hit("index.after_stores")
+        heads = {s: core.head(s) for s in made}
+
+        def describe(a: Authority, heads: dict[str, Any] = heads) -> None:
+            if a.live(table) is None or a.tables[table]["id"] != tid:
+                raise E.NoSuchTable(table)
+            if not {f.index(attr) for f in a.forks(table)} <= set(made):
+                raise _ForksMoved()
+            a.tables[table]["indexes"][attr] = {"state": BUILDING, "checkpoint": {}, "done": []}
+            a.versions.update({s: v for s, v in heads.items() if v is not None})
+        try:
+            core.update(w.handles, describe)
+            return
+        except _ForksMoved:
+            forks = core.read_authority(w.handles).forks(table)
 
 
 def backfill(w: Any, table: str, attr: str) -> None:
