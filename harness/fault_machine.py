@@ -21,6 +21,7 @@ from faults.plan import PRIMITIVES
 from faults.plan import TARGETS as STORE_KINDS
 from harness import strategies as S
 from harness.blackbox import BlackBoxRules
+from harness.interleave import InterleaveRules
 from harness.crashcheck import GHOSTLESS, heal_checks, observe
 from harness.invariants import CheckFailed, fail, require
 from harness.machine import DifferentialMachine, bad_ops, can, counted
@@ -37,9 +38,11 @@ TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps
 # The backfill rule indexes attributes no other rule indexes (they still occur in records), so that its
 # index is new and its backfill runs: an index that exists ends the call before any backfill step.
 BACKFILLED = ("c", "d", "e")
+# The interleavings written for known races; the generic family (harness.interleave) is to cover them.
+HAND_WRITTEN = ("maintenance_inside_first_write", "first_write_inside_cleanup")
 
 
-class FaultMachine(BlackBoxRules, DifferentialMachine):
+class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
 
     def __init__(self) -> None:
         super().__init__()
@@ -262,7 +265,7 @@ class FaultMachine(BlackBoxRules, DifferentialMachine):
         """The fault rules of this target, their strategies drawn from its catalogue, primitives and store
         kinds; a rule with nothing to draw (no failpoints, no primitives, a capability missing) is not
         there at all, and the plain rules are switched off by their preconditions."""
-        out = {**super().rules_for(target), **cls.blackbox_rules(target)}
+        out = {**super().rules_for(target), **cls.blackbox_rules(target), **cls.interleave_rules(target)}
         caps = target.capabilities
         T, B = DifferentialMachine.tables, DifferentialMachine.branches
         opens = points_of(target, "open") if caps.failpoints else ()

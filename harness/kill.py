@@ -33,13 +33,16 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return check.invariant, check.klass
 
 
-def by_machine(mutant: str, target: Target | str, max_examples: int, shrink: bool = True) -> dict[str, Any]:
+def by_machine(mutant: str, target: Target | str, max_examples: int, shrink: bool = True,
+               without: tuple[str, ...] = ()) -> dict[str, Any]:
     """The generic search on the mutated engine: time (and programs) to the first failure, and with
-    `shrink` the length of the program Hypothesis shrinks it to, from one run."""
+    `shrink` the length of the program Hypothesis shrinks it to, from one run. `without`: rules switched
+    off (fault_machine.HAND_WRITTEN: does the generic interleaving family alone kill it?)."""
     clock: dict[str, Any] = {"programs": 0, "first": None}
     t = resolve(target)
     built = fault_machine.machine_for(t, (mutant,), name=f"Mutant_{mutant}_{t.name}")
-    machine = type(built.__name__, (built,), {"teardown": _timed_teardown(clock)})
+    off = {r: None for r in without}  # an attribute that is no rule hides the rule of that name
+    machine = type(built.__name__, (built,), {"teardown": _timed_teardown(clock), **off})
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
     config = settings(max_examples=max_examples, stateful_step_count=40, derandomize=True, database=None,
                       deadline=None, report_multiple_bugs=False, print_blob=False, phases=phases)

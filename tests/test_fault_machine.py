@@ -47,3 +47,6 @@ def test_every_rule_runs_and_every_operation_is_faulted(backend):
     assert rules and not [r for r in rules if not RULE_CALLS[r]], f"rules never run: {dict(RULE_CALLS)}"
     unfaulted = [k for k in fault_machine.FAULTABLE if not fault_machine.TOTALS[f"fired in {k}"]]
     assert not unfaulted, f"operations no fault ever fired in: {unfaulted}; {dict(fault_machine.TOTALS)}"
+    totals = fault_machine.TOTALS  # the generic interleavings: planned, and reached their failpoint
+    assert totals["planned interleavings"] and totals["fired interleavings"] * 4 >= totals["planned interleavings"], (
+        f"interleavings fired in {totals['fired interleavings']} of {totals['planned interleavings']}")
