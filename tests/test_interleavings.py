@@ -81,22 +81,95 @@ def test_branch_delete_inside_a_first_write_on_it(backend, tmp_path):
     db.close()
 
 
-def test_a_write_that_forks_a_child_branch_inside_create_index_leaves_no_index_store_missing(backend, tmp_path):
+@pytest.mark.parametrize("inner", [lambda w: w.delete("t", "k2"), lambda w: w.put("t", "kb", {"a": 1}, "b")],
+                         ids=["delete-on-main", "first-write-on-b"])
+def test_a_write_that_forks_the_table_inside_create_index_leaves_no_index_store_missing(backend, tmp_path, inner):
     """Found by the generic interleaving family (harness.interleave), no rule written for it: create_index
-    listed the table's forks, made their index stores, and at `index.after_stores` another worker wrote to
-    main, which forked the table for child branch c (copy on write). The descriptor then covered a fork with
-    no index store: every find on c failed for good (I5, a missing derived store). create_index must cover
-    the forks the authority holds when it publishes the descriptor."""
+    listed the table's forks, made their index stores, and at `index.after_stores` another worker's first
+    write on branch b forked the table there. The descriptor then covered a fork with no index store: every
+    find on b (and on its child c) failed for good (I5, a missing derived store). create_index must cover
+    the forks the authority holds when it publishes the descriptor. It was found with a delete on main that
+    forked the table for child branch b (copy on write); a first write on b itself does the same."""
     holder = {}
-    plan = FaultPlan.callback_at("index.after_stores", lambda: holder["w2"].delete("t", "k1"))
+    plan = FaultPlan.callback_at("index.after_stores", lambda: inner(holder["w2"]))
     db = _open(backend, tmp_path / "db", plan)
     holder["w2"] = db.worker()
     db.create_table("t")
     db.put("t", "k1", {"a": 1})
     db.put("t", "k2", {"a": 1})
-    db.create_branch("c")
+    db.create_branch("b")
     db.create_index("t", "a")
     assert db.fault_report()["fired"] == [("index.after_stores", 1, "callback")]
     assert not db.inventory().missing, db.inventory().missing
-    assert db.find("t", "a", 1, "c") == {"k1", "k2"} and db.find("t", "a", 1) == {"k2"}
+    on_b, on_main = db.find("t", "a", 1, "b"), db.find("t", "a", 1)
+    assert (on_b, on_main) in (({"k1", "k2"}, {"k1"}), ({"k1", "k2", "kb"}, {"k1", "k2"}))
+    db.close()
+
+
+def test_a_same_name_create_inside_a_cleanup_that_finishes_the_same_drop(backend, tmp_path):
+    """Two workers complete one interrupted drop: a cleanup (which finishes tombstoned drops) and, at a step
+    of its sweep, a same-name create (which finishes the drop first, then makes a new incarnation). The
+    engine re-reads the catalog under the DDL lock: the new table survives the rest of the sweep."""
+    holder = {}
+    during = FaultPlan.callback_at("cleanup.before_reclaim", lambda: (holder["w2"].create_table("t"),
+                                                                      holder["w2"].put("t", "new", {})))
+    plan = during | FaultPlan.fail_primitive("drop", "table", calls=(1,)) | FaultPlan.error_at("drop.after_tombstone")
+    db = sut.open_database(backend, tmp_path / "db", faults=plan)
+    holder["w2"] = db.worker()
+    db.create_table("t")
+    db.create_table("u")
+    db.create_branch("c")
+    db.put("u", "kc", {}, branch="c")
+    db.delete_branch("c")  # the reclaim of u's fork fails: a ghost for the sweep
+    with pytest.raises(E.StorageError):
+        db.drop_table("t")  # fails after its tombstone: a drop to finish
+    db.cleanup()
+    assert ("cleanup.before_reclaim", 1, "callback") in db.fault_report()["fired"]
+    assert db.tables() == ["t", "u"] and db.scan("t") == {"new": {}}
+    db.close()
+
+
+@pytest.mark.parametrize("point,call", [("create.after_create_store", lambda db: db.create_table("v", indexed=["x"])),
+                                        ("index.after_stores", lambda db: db.create_index("t", "y"))],
+                         ids=["create_table", "create_index"])
+def test_cleanup_inside_a_create_leaves_its_unpublished_stores_alone(backend, tmp_path, point, call):
+    """Found by the generic interleaving family (shrunk: drop t, create_branch b, then cleanup inside a
+    create_table at `create.after_create_store`): a create makes its stores before it publishes them, so a
+    sweep meanwhile saw them as ghosts and reclaimed them, and the create then published a table (an
+    index) whose store was gone: unreadable for good (I5). Destroy only on proof: the create holds the
+    write locks of what it makes, so the sweep skips them."""
+    reports, holder = [], {}
+    db = sut.open_database(backend, tmp_path / "db", faults=FaultPlan())
+    holder["w2"] = db.worker()
+    db.create_table("t", indexed=["x"])
+    db.put("t", "k1", {"x": 1, "y": 2})
+    db.create_branch("b")
+    db.put("t", "kb", {"x": 1, "y": 2}, branch="b")
+    db.core.fp.set_plan(FaultPlan.callback_at(point, lambda: reports.append(holder["w2"].cleanup()),
+                                              hit=db.core.fp.hits[point] + 1))
+    call(db)
+    assert [f[0] for f in db.fault_report()["fired"]] == [point] and reports[0].reclaimed == ()
+    inv = db.inventory()
+    assert not inv.missing and not inv.ghosts, (inv.missing, inv.ghosts)
+    assert db.find("t", "y", 2, "b") == {"k1", "kb"} if point.startswith("index") else db.scan("v") == {}
+    db.close()
+
+
+@pytest.mark.backend_only("lmdb", "rocksdb")  # Lance's optimize publishes per store (versioned.optimize)
+def test_a_drop_inside_optimize_is_skipped_not_a_failure(backend, tmp_path):
+    """Found by the generic interleaving family (a drop's stores removed at `optimize.before_compact`):
+    optimize compacted the stores of the catalog it read when it started, and failed with a StorageError
+    on one dropped since, so a maintenance loop failed on every concurrent drop. A store the authority no
+    longer derives is skipped."""
+    holder = {}
+    db = _open(backend, tmp_path / "db", FaultPlan())
+    holder["w2"] = db.worker()
+    db.create_table("t", indexed=["x"])
+    db.create_table("u")
+    db.put("t", "k", {"x": 1})
+    point = "optimize.before_compact"
+    db.core.fp.set_plan(FaultPlan.callback_at(point, lambda: holder["w2"].drop_table("t")))
+    db.optimize()
+    assert [f[0] for f in db.fault_report()["fired"]] == [point]
+    assert db.tables() == ["u"] and not db.inventory().missing
     db.close()

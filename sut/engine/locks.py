@@ -36,6 +36,10 @@ class LockTable:
         if not self.ddl.acquire(timeout=self.ddl_timeout_s):
             raise Conflict(f"the DDL lock is busy after {self.ddl_timeout_s}s")
 
+    def try_ddl(self) -> bool:
+        """Take the DDL lock only if it is free; the caller releases it (`ddl.release()`)."""
+        return self.ddl.acquire(blocking=False)
+
     @contextmanager
     def write(self, keys: Iterable[tuple[str, str]]) -> Iterator[None]:
         """Hold the write locks of several (table, branch) pairs, taken in sorted order (no deadlock)."""

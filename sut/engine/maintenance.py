@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.contract import CleanupReport, Inventory
+from model.errors import StorageError
 from sut.engine import versioned
 from sut.engine.authority import READY, Authority
 from sut.engine.core import storage_call
@@ -53,7 +54,12 @@ def optimize(w: Any) -> None:
     auth = core.read_authority(w.handles)
     for store in sorted(auth.derived()):
         core.fp.hit("optimize.before_compact")
-        storage_call(f"compact {store}", core.backend.compact, core.handle(w.handles, store))  # KV: no version
+        try:
+            storage_call(f"compact {store}", core.backend.compact, core.handle(w.handles, store))  # KV: no version
+        except StorageError:
+            if store in core.read_authority(w.handles).derived():
+                raise
+            # dropped since this optimize read the catalog (another worker's drop): nothing to compact
 
 
 def cleanup(w: Any) -> CleanupReport:
@@ -94,10 +100,16 @@ def report_of(verdicts: list[tuple[str, str]]) -> CleanupReport:
 
 
 def reclaim_store(w: Any, store: str, lock_key: tuple[str, str]) -> str:
-    """Destroy one unreferenced store, only on proof: its write lock held and a fresh authority read."""
+    """Destroy one unreferenced store, only on proof: its write lock held, no DDL in flight, and a fresh
+    authority read. A create (of a table or an index) makes its stores before it publishes them, under the
+    DDL lock: until then they look like ghosts, and reclaiming one left the create publishing a store that
+    was gone (found by the generic interleavings)."""
     core = w.core
     lock = core.locks.try_write(lock_key)
     if lock is None:
+        return "skipped"
+    if not core.locks.try_ddl():
+        lock.release()
         return "skipped"
     try:
         if store in core.read_authority(w.handles).derived():
@@ -110,6 +122,7 @@ def reclaim_store(w: Any, store: str, lock_key: tuple[str, str]) -> str:
     except Exception as e:
         return f"{type(e).__name__}: {e}"
     finally:
+        core.locks.ddl.release()
         lock.release()
 
 
