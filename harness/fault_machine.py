@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from hypothesis import strategies as st
@@ -40,6 +41,10 @@ TOTALS: Counter[str] = Counter()  # per process: planned and fired faults, steps
 BACKFILLED = ("c", "d", "e")
 # The interleavings written for known races; the generic family (harness.interleave) is to cover them.
 HAND_WRITTEN = ("maintenance_inside_first_write", "first_write_inside_cleanup")
+
+
+def _primitive_fault(kind: str, calls: int, pair: tuple[str, str]) -> st.SearchStrategy[tuple]:
+    return st.tuples(st.just(kind), st.just("primitive"), st.just(pair[0]), st.just(pair[1]), st.integers(1, calls))
 
 
 class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
@@ -295,8 +300,9 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
                     branches += [st.tuples(st.just(kind), st.just(a), st.sampled_from(points))
                                  for a in ("crash", "error")]
                 if pairs:
-                    branches.append(st.builds(lambda pair, n, kind=kind: (kind, "primitive", *pair, n),
-                                              st.sampled_from(pairs), st.integers(1, calls)))
+                    # A plain tuple of plain draws: Hypothesis prints a `builds(lambda ...)` value as the
+                    # lambda's body, `(kind, 'primitive', *('put', 'catalog'), 1)`, which no reproducer can run.
+                    branches.append(st.sampled_from(pairs).flatmap(partial(_primitive_fault, kind, calls)))
             return st.one_of(*branches) if branches else None
 
         add("fault_in_write", cls._fault_in_write, faults(("put", "delete")), table=T, branch=B, key=S.keys,
