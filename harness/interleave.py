@@ -39,7 +39,8 @@ from model.ops import Op
 OUTER = ("put", "delete", "create_table", "drop_table", "create_index", "create_branch", "delete_branch",
          "optimize", "cleanup")
 ALIASES = {"delete": "put"}  # a delete takes the steps of a put
-BOUND_S = 30.0  # a paused or inner call not done by then is hung: I9
+BOUND_S = 30.0
+REMOVES = ("drop_table", "delete_branch")  # a paused or inner call not done by then is hung: I9
 
 
 def args_for(name: str, caps: Capabilities) -> st.SearchStrategy[tuple]:
@@ -147,13 +148,16 @@ class InterleaveRules:
         threads["outer"] = threading.Thread(target=lambda: result.append(
             self._stamped(self.workers[mine], outer_op, clock)), daemon=True)
         threads["outer"].start()
-        for name in ("outer", "inner"):
-            if name in threads:
-                threads[name].join(BOUND_S)
-                if threads[name].is_alive():
-                    raise fail("I9 no wedge", f"{outer_op!r} with {inner_ops_} run inside it at {point}: the "
-                                              f"{name} call was not done after {BOUND_S:.0f} s (a deadlock?)")
-        self.fps.set_plan(self.primitives or FaultPlan())  # type: ignore[attr-defined]
+        try:
+            threads["outer"].join(2 * BOUND_S)  # the outer call waits up to BOUND_S on the inner ones
+            for name in ("inner", "outer"):  # name the inner call when it is the one that hangs
+                if name in threads:
+                    threads[name].join(BOUND_S if name == "inner" else 0)
+                    if threads[name].is_alive():
+                        raise fail("I9 no wedge", f"{outer_op!r} with {inner_ops_} run inside it at {point}: the "
+                                                  f"{name} call was not done after {BOUND_S:.0f} s (a deadlock?)")
+        finally:
+            self.fps.set_plan(self.primitives or FaultPlan())  # type: ignore[attr-defined]
         fired = "inner" in threads
         TOTALS["fired interleavings"] += fired
         if not fired:  # the point was not reached: the inner calls run after the outer one
@@ -161,8 +165,11 @@ class InterleaveRules:
         history = sorted(result + calls, key=lambda c: c.start)
         TOTALS["steps"] += len(history)
         self.model.concurrent(history)
+        # A call whose table or branch another overlapping call removed may fail with a StorageError (a
+        # handle on a dropped store): tests/test_interleavings.py accepts that, so it is no wedge here.
+        removing = any(c.op.name in REMOVES for c in history)
         for c in history:
-            if isinstance(c.error, E.StorageError) and clean:
+            if isinstance(c.error, E.StorageError) and clean and not removing:
                 raise fail("I9 no wedge", f"{c!r} failed with no fault since the last open, only "
                                           f"calls interleaved at {point}")
         if len(self.model) > 1:

@@ -41,6 +41,9 @@ def by_machine(mutant: str, target: Target | str, max_examples: int, shrink: boo
     clock: dict[str, Any] = {"programs": 0, "first": None}
     t = resolve(target)
     built = fault_machine.machine_for(t, (mutant,), name=f"Mutant_{mutant}_{t.name}")
+    unknown = [r for r in without if not hasattr(built, r)]
+    if unknown:  # a misspelled name would hide nothing, and the measurement would say what it is not
+        raise ValueError(f"no such rules to switch off: {unknown}")
     off = {r: None for r in without}  # an attribute that is no rule hides the rule of that name
     machine = type(built.__name__, (built,), {"teardown": _timed_teardown(clock), **off})
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])

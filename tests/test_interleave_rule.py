@@ -83,3 +83,19 @@ def test_cleanup_inside_a_first_writes_fork_window_by_the_generic_rule(backend, 
         assert _fired(m) == 1
     finally:
         _close(m)
+
+
+def test_a_write_failing_on_a_table_dropped_inside_it_is_no_wedge(backend):
+    """Found in review: a put paused before its commit while another worker drops its table fails with a
+    StorageError (its handle is on a dropped store). tests/test_interleavings.py accepts that outcome, so
+    the rule must not call it a wedge (I9); the model keeps both orders and the drop wins."""
+    m = _machine(backend)
+    fault_machine.TOTALS.clear()
+    try:
+        m.interleave(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 1}, "main")), 1,
+                     [("drop_table", ("t",))])
+        assert _fired(m) == 1
+        m.observable_state_matches()
+        assert m.db.tables() == []
+    finally:
+        _close(m)

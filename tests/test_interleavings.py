@@ -136,8 +136,8 @@ def test_cleanup_inside_a_create_leaves_its_unpublished_stores_alone(backend, tm
     """Found by the generic interleaving family (shrunk: drop t, create_branch b, then cleanup inside a
     create_table at `create.after_create_store`): a create makes its stores before it publishes them, so a
     sweep meanwhile saw them as ghosts and reclaimed them, and the create then published a table (an
-    index) whose store was gone: unreadable for good (I5). Destroy only on proof: the create holds the
-    write locks of what it makes, so the sweep skips them."""
+    index) whose store was gone: unreadable for good (I5). Destroy only on proof: a create runs under the
+    DDL lock, and the sweep reclaims only while it can take that lock, so it skips them."""
     reports, holder = [], {}
     db = sut.open_database(backend, tmp_path / "db", faults=FaultPlan())
     holder["w2"] = db.worker()
@@ -172,4 +172,43 @@ def test_a_drop_inside_optimize_is_skipped_not_a_failure(backend, tmp_path):
     db.optimize()
     assert [f[0] for f in db.fault_report()["fired"]] == [point]
     assert db.tables() == ["u"] and not db.inventory().missing
+    db.close()
+
+
+def test_create_index_after_one_interrupted_on_a_table_with_forks_starts_every_store_afresh(backend, tmp_path):
+    """Found in review: create_index interrupted after its stores, on a table forked on main and b, leaves
+    ghosts of both; the next create_index drops and recreates them, parent first, and on Lance dropping
+    the parent's dataset took the child branch with it, so dropping the child failed (a StorageError with
+    no fault: I9). Every store is checked against a fresh listing before it is dropped."""
+    db = _open(backend, tmp_path / "db", FaultPlan.error_at("index.after_stores"))
+    db.create_table("t")
+    db.put("t", "k1", {"a": 1})
+    db.create_branch("b")
+    db.put("t", "kb", {"a": 1}, branch="b")
+    with pytest.raises(E.StorageError):
+        db.create_index("t", "a")
+    assert db.fault_report()["fired"] == [("index.after_stores", 1, "error")]
+    db.create_index("t", "a")
+    assert db.find("t", "a", 1, "b") == {"k1", "kb"} and not db.inventory().missing
+    db.close()
+
+
+def test_create_index_inside_a_first_writes_fork_window_leaves_no_fork_without_its_index(backend, tmp_path):
+    """Found in review (the other order of the create_index race above): a first write on b forks the table
+    with the indexes it read, and at `fork.before_publish` another worker creates an index and backfills
+    it. Publishing that fork would leave a fork with no store for the new index (I5, for good); the publish
+    refuses (Conflict), the orphan is reclaimed, and the retried write forks with the index."""
+    holder = {}
+    plan = FaultPlan.callback_at("fork.before_publish", lambda: holder["w2"].create_index("t", "a"))
+    db = _open(backend, tmp_path / "db", plan)
+    holder["w2"] = db.worker()
+    db.create_table("t")
+    db.put("t", "k1", {"a": 1})
+    db.create_branch("b")
+    with pytest.raises(E.Conflict):
+        db.put("t", "kb", {"a": 1}, branch="b")
+    assert db.fault_report()["fired"] == [("fork.before_publish", 1, "callback")]
+    assert not db.inventory().missing, db.inventory().missing
+    db.put("t", "kb", {"a": 1}, branch="b")
+    assert db.find("t", "a", 1, "b") == {"k1", "kb"} and not db.inventory().missing
     db.close()

@@ -184,6 +184,9 @@ def publish_fork(w: Any, table: str, branch: str, src: Fork, dst: Fork,
     def move(a: Authority) -> None:
         if a.pins.get(branch, {}).get(table) != src.id:
             raise E.Conflict(f"the pin of {table}@{branch} moved during its fork")
+        # An index created meanwhile has no store in this fork: published, its finds would fail for good.
+        if any(dst.index(x) not in versions for x in a.tables.get(table, {}).get("indexes", {})):
+            raise E.Conflict(f"an index of {table} was created during its fork onto {branch}")
         a.pins[branch][table] = dst.id
         a.versions.update({s: v for s, v in versions.items() if v is not None})
     auth = w.core.update(w.handles, move)

@@ -162,7 +162,9 @@ def _describe_index(core: Any, w: Any, table: str, tid: int, attr: str, forks: A
         for store in [f.index(attr) for f in sorted(forks, key=lambda f: f.bid)]:  # a descriptor never
             if store in made:                                                      # names a missing store
                 continue
-            if store in existing:  # a ghost of an interrupted create_index (or its debris): start afresh
+            # A ghost of an interrupted create_index (or its debris): start afresh. Listed again first:
+            # on Lance, dropping the main fork's store took its branches (the children) with it.
+            if store in existing and store in core.stores():
                 core.drop_store(store)
             core.create_store(store)
             made.append(store)
