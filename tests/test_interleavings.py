@@ -212,3 +212,35 @@ def test_create_index_inside_a_first_writes_fork_window_leaves_no_fork_without_i
     db.put("t", "kb", {"a": 1}, branch="b")
     assert db.find("t", "a", 1, "b") == {"k1", "kb"} and not db.inventory().missing
     db.close()
+
+
+LMDB_HANDLE_RACE = """
+import sys, tempfile, threading, time
+from sut.backends.lmdb import LmdbBackend
+be = LmdbBackend(tempfile.mkdtemp())
+be.create("s")
+inside = threading.Event()
+def writer():  # another worker's write transaction, between its steps (the GIL released)
+    with be.env.begin(write=True) as txn:
+        inside.set()
+        time.sleep(0.2)
+        txn.put(b"k", b"v")
+threading.Thread(target=writer, daemon=True).start()
+inside.wait()
+be.handle("s")  # a first write's fork copy opens its handles here
+print("returned")
+"""
+
+
+def test_an_lmdb_handle_opened_during_another_threads_write_does_not_deadlock_the_process():
+    """Found by the generic interleavings: a create_index backfill's authority write on one thread and a
+    first write's fork copy opening a handle on another hung the whole process for good (the harness's own
+    bound too: py-lmdb's open_db without a transaction waits for the writer mutex holding the GIL,
+    tests/surface/test_lmdb_surface.py). Run in a child, with a bound, because a hang stops every thread."""
+    import subprocess
+    import sys
+    try:
+        out = subprocess.run([sys.executable, "-c", LMDB_HANDLE_RACE], capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process deadlocked: a handle open waited for the writer mutex holding the GIL")
+    assert out.stdout.strip() == "returned", out.stderr

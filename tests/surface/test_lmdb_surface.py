@@ -237,3 +237,45 @@ def test_commit_survives_process_crash(tmp_path):
         assert txn.get(b"k", db=env.open_db(b"a", txn=txn, create=False)) == b"1"
         assert txn.get(b"k", db=env.open_db(b"b", txn=txn, create=False)) == b"2"
     env.close()
+
+
+# Found by the generic interleavings (2026-12-03): a process hung for good, its main thread too. Each side
+# runs in a child with a bound, because a deadlock that holds the GIL stops every thread of the process.
+GIL_RACE = textwrap.dedent("""
+    import lmdb, sys, tempfile, threading, time
+    env = lmdb.open(tempfile.mkdtemp(), max_dbs=4)
+    env.open_db(b"x")
+    inside = threading.Event()
+    def writer():
+        with env.begin(write=True) as txn:
+            inside.set()
+            time.sleep(0.2)  # the writer mutex held, the GIL released
+            txn.put(b"k", b"v")
+    threading.Thread(target=writer, daemon=True).start()
+    inside.wait()
+    if sys.argv[1] == "open_db":
+        env.open_db(b"x", create=False)
+    else:
+        with env.begin() as txn:
+            env.open_db(b"x", txn=txn, create=False)
+    print("returned")
+""")
+
+
+def _gil_race(how):
+    try:
+        out = subprocess.run([sys.executable, "-c", GIL_RACE, how], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return "hung"
+    return out.stdout.strip() or out.stderr
+
+
+def test_open_db_without_a_txn_takes_the_writer_mutex_holding_the_gil():
+    """`Environment.open_db` with no `txn=` begins a write transaction of its own without releasing the
+    GIL: while another thread's write transaction waits for the GIL to finish, the process deadlocks, and
+    no Python timeout fires. The backend opens handles inside a read transaction instead (next test)."""
+    assert _gil_race("open_db") == "hung"
+
+
+def test_open_db_inside_a_read_txn_does_not_wait_for_the_writer():
+    assert _gil_race("read_txn") == "returned"
