@@ -45,10 +45,11 @@ class LmdbBackend(KVAuthority):
             txn.drop(db, delete=True)
 
     def handle(self, name: str, version: int | None = None) -> Any:
-        # Inside a read transaction: without one, py-lmdb's open_db begins a write transaction holding the
-        # GIL, and a write on another thread that needs the GIL to finish deadlocks the process
-        # (tests/surface/test_lmdb_surface.py). Committed on exit, so the handle outlives the transaction.
-        with self.env.begin() as txn:
+        # In a write transaction of our own: without one, py-lmdb's open_db begins one holding the GIL, and
+        # a write on another thread that needs the GIL to finish deadlocks the process; `begin` waits for
+        # the writer with the GIL released (tests/surface/test_lmdb_surface.py). Not a read transaction:
+        # with one, test_engine_protocols' tombstoned-drop recovery read the authority with EINVAL.
+        with self.env.begin(write=True) as txn:
             return self.env.open_db(name.encode("utf-8"), txn=txn, create=False)
 
     def get(self, h: Any, key: bytes) -> bytes | None:
