@@ -74,14 +74,15 @@ class BlackBoxRules:
         """`recovery`: where the open after the death dies in its turn, while the recovery of what the
         killed call left is under way."""
         op = self._write_op(what, w, table, new_table, branch, name, key, record, attr)
-        self.db.plan_kill(what, Kill(*kill))
+        client = self.workers[op.worker]  # type: ignore[attr-defined]  # the connection the call goes by
+        client.plan_kill(what, Kill(*kill))
         deaths, self.recovery_kill = self.deaths, recovery
         self.run(op)  # type: ignore[attr-defined]
         self.recovery_kill = None  # not used if the call ended first
         fired = self.deaths > deaths
         self._count("kill in flight", fired)
         if self.db is not None:
-            self.db.kills.clear()  # a plan the call did not use (it never reached the engine) ends here
+            client.kills.clear()  # a plan the call did not use (it never reached the engine) ends here
             if fired and what in ("put", "delete"):
                 self.run(op)  # type: ignore[attr-defined]  # the client retries: I9
 
@@ -90,7 +91,8 @@ class BlackBoxRules:
         op = self._write_op(what, w, table, new_table, branch, name, key, record, attr)
         group, errno, probability = fault
         self.blackbox_armed = True
-        self.db.plan_syscall(what, [SyscallFault(c, errno, probability) for c in GROUPS[group]])
+        self.workers[op.worker].plan_syscall(  # type: ignore[attr-defined]
+            what, [SyscallFault(c, errno, probability) for c in GROUPS[group]])
         deaths, unexpected = self.deaths, len(self.unexpected)  # type: ignore[attr-defined]
         answer = self.run(op)  # type: ignore[attr-defined]
         fired = (self.deaths > deaths or isinstance(answer, E.StorageError)

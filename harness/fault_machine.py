@@ -22,6 +22,7 @@ from faults.plan import PRIMITIVES
 from faults.plan import TARGETS as STORE_KINDS
 from harness import strategies as S
 from harness.blackbox import BlackBoxRules
+from harness.concurrent import ConcurrentRules
 from harness.interleave import InterleaveRules
 from harness.crashcheck import GHOSTLESS, heal_checks, observe
 from harness.invariants import CheckFailed, fail, require
@@ -47,7 +48,7 @@ def _primitive_fault(kind: str, calls: int, pair: tuple[str, str]) -> st.SearchS
     return st.tuples(st.just(kind), st.just("primitive"), st.just(pair[0]), st.just(pair[1]), st.integers(1, calls))
 
 
-class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
+class FaultMachine(InterleaveRules, ConcurrentRules, BlackBoxRules, DifferentialMachine):
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,7 +169,7 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
             self.model.restarted()
         self._recover_with_kill()
         self.db = self.open_db()
-        self.workers = [self.db]
+        self.workers = self.reopened_workers()
         self.model.restarted()
         TOTALS["reopens"] += 1
         self.reopened = True
@@ -270,7 +271,8 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
         """The fault rules of this target, their strategies drawn from its catalogue, primitives and store
         kinds; a rule with nothing to draw (no failpoints, no primitives, a capability missing) is not
         there at all, and the plain rules are switched off by their preconditions."""
-        out = {**super().rules_for(target), **cls.blackbox_rules(target), **cls.interleave_rules(target)}
+        out = {**super().rules_for(target), **cls.blackbox_rules(target), **cls.interleave_rules(target),
+               **cls.concurrent_rules(target)}
         caps = target.capabilities
         T, B = DifferentialMachine.tables, DifferentialMachine.branches
         opens = points_of(target, "open") if caps.failpoints else ()
@@ -461,6 +463,9 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
     def _heal(self) -> None:
         self.fps.set_plan(FaultPlan())
         self.primitives = None
+        with self.fps.suspended():  # every worker reads all, before the close drops their caches
+            for worker in self.workers:
+                observe(worker, self.model)
         self.db.close()
         self.db = None
         checks = heal_checks(self.target, self.dir, self.model, mutants=self.mutants)
@@ -473,7 +478,7 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
             also = "".join(f"; also {c.invariant} [{c.klass}]: {c.detail}" for c in failed[1:])
             raise CheckFailed(replace(first, detail=first.detail + also))
         self.db = self.open_db()
-        self.workers = [self.db]
+        self.workers = self.reopened_workers()
         self.reopened = True
 
     # -- invariants and the end of a program ---------------------------------------------------------
@@ -492,7 +497,7 @@ class FaultMachine(InterleaveRules, BlackBoxRules, DifferentialMachine):
     def observable_state_matches(self) -> None:
         if self.db is not None:
             with self.fps.suspended():  # the harness looks; faults are for the operations under test
-                observe(self.db, self.model)
+                observe(self.workers[self.observer()], self.model)
             RUN.checked("I1 equivalence")
             if self.reopened:  # what was acknowledged before the reopen was just read back
                 RUN.checked("I3 acknowledged is durable")

@@ -20,6 +20,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,9 +96,22 @@ def _answer(call: Any, *args: Any, **kwargs: Any) -> tuple:
         return ("raised", type(e).__name__, str(e)[:2000])
 
 
+def _serve(sock: socket.socket, worker: Any) -> None:
+    """Another client of the open database: its calls on a thread of their own, so that the clients' calls
+    run in the engine at the same time, as a server's would. It ends when its parent closes its end."""
+    with sock:
+        while True:
+            try:
+                name, args = _recv(sock)
+            except (EOFError, OSError):
+                return
+            _send(sock, _answer(getattr(worker, name), *args))
+
+
 def main(target_name: str) -> None:
     """Open, answer calls, and after an orderly close wait for the next open: a close and reopen need no
-    new process (a death always gets one: the parent kills this one)."""
+    new process (a death always gets one: the parent kills this one). A `worker` call brings the socket
+    of a new client (SCM_RIGHTS) and starts its thread."""
     from harness.targets import load
     sock = socket.socket(fileno=int(os.environ[FD_ENV]))
     target = load(target_name)  # its imports happen before "ready": a restart's cost is its recovery
@@ -118,6 +132,16 @@ def main(target_name: str) -> None:
             if name == "close":
                 _send(sock, _answer(db.close))
                 db = None
+            elif name == "worker":
+                _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
+                opened = _answer(db.worker)
+                if opened[0] == "ok":
+                    threading.Thread(target=_serve, args=(socket.socket(fileno=fds[0]), opened[1]),
+                                     daemon=True).start()
+                    opened = ("ok", None)
+                else:
+                    os.close(fds[0])
+                _send(sock, opened)
             else:
                 _send(sock, _answer(getattr(db, name), *args))
 
@@ -128,8 +152,10 @@ class HostedDatabase:
     next call of `name` die in flight; `plan_syscall(name, faults)` fails system calls in the child during it."""
 
     def __init__(self, proc: Process, sock: socket.socket, stderr: Any, bound_s: float,
-                 key: tuple[str, bool]) -> None:
+                 key: tuple[str, bool], root: HostedDatabase | None = None) -> None:
         self.proc, self.sock, self.stderr, self.bound_s, self.key = proc, sock, stderr, bound_s, key
+        self.root = root  # None for the client that opened the database; else that client
+        self.others: list[HostedDatabase] = []  # the opener's other clients, closed with it
         self.kills: dict[str, Kill] = {}
         self.syscall_faults: dict[str, Any] = {}
         self.closed = False
@@ -200,9 +226,16 @@ class HostedDatabase:
         return f"; its stderr ends: {text[-600:]}" if text else ""
 
     def close(self) -> None:
-        """An orderly close; the child then waits for its next open (a standby again)."""
+        """An orderly close; the child then waits for its next open (a standby again). Another client's
+        close ends only its connection."""
+        if self.root is not None:
+            self.closed = True
+            self.sock.close()
+            return
         if self.handed_off:
             return
+        for other in self.others:  # their threads in the child end before the database closes
+            other.close()
         if self.closed or not self.proc.alive():
             return self.abandon()
         self.closed = True
@@ -220,19 +253,45 @@ class HostedDatabase:
             again.abandon()
 
     def abandon(self) -> None:
-        """A death: SIGKILL, nothing of the engine runs after it."""
-        if self.handed_off:
+        """A death: SIGKILL, nothing of the engine runs after it (of every client's process)."""
+        root = self.root or self
+        if root.handed_off:
             return  # this client's process lives on for another: closing it again must not kill that
-        self.closed = True
-        self.proc.kill()
-        self._release()
+        root.closed = True
+        root.proc.kill()
+        for other in root.others:
+            other.closed = True
+            other.sock.close()
+        root._release()
 
     def _release(self) -> None:
         self.sock.close()
         self.stderr.close()
 
-    def worker(self) -> Any:
-        raise NotImplementedError("a hosted engine has one client (the capability `workers` is off)")
+    def worker(self) -> HostedDatabase:
+        """Another client of the same engine, with a connection of its own: its calls run in the child on
+        a thread of their own, beside the other clients' (the engine's `worker()` there)."""
+        root = self.root or self
+        if root.closed:
+            from model.errors import StorageError
+            raise StorageError("the database is closed")
+        mine, theirs = socket.socketpair()
+        try:
+            _send(root.sock, ("worker", ()))
+            socket.send_fds(root.sock, [b"w"], [theirs.fileno()])
+        except (BrokenPipeError, ConnectionResetError):
+            mine.close()
+            return root._died("worker()", planned=False)
+        finally:
+            theirs.close()
+        try:
+            unwrap(root._wait(root.bound_s, "worker()", planned=False))
+        except BaseException:
+            mine.close()
+            raise
+        other = HostedDatabase(root.proc, mine, root.stderr, root.bound_s, root.key, root=root)
+        root.others.append(other)
+        return other
 
     # The contract's calls, each one request (arguments as given: the engine's input rules judge them).
     def create_table(self, *a: Any) -> Any: return self.call("create_table", *a)
@@ -313,8 +372,9 @@ def stop_standbys() -> None:
 @dataclass(frozen=True)
 class HostedTarget:
     """An in-process target (`hosts`, a registered name or `module:object`) run in a child process and
-    faulted only from outside: no failpoints, no primitive faults, one client. `faults` passed to `open` is a
-    `Kill` for its recovery, or ignored."""
+    faulted only from outside: no failpoints, no primitive faults. Several clients (`worker()`), each with a
+    connection and a thread of its own in the child. `faults` passed to `open` is a `Kill` for its
+    recovery, or ignored."""
     name: str
     hosts: str
     capabilities: Capabilities

@@ -17,15 +17,18 @@ outer one's).
 """
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from faults import FaultPlan, PointFault, SimulatedCrash
-from faults.catalogue import WAITS
+from faults.catalogue import FIRST_WRITE, WAITS
 from harness import strategies as S
 from harness.blackbox import NEEDS
 from harness.crashcheck import observe
@@ -36,11 +39,23 @@ from model import errors as E
 from model.linear import Call
 from model.ops import Op
 
-OUTER = ("put", "delete", "create_table", "drop_table", "create_index", "create_branch", "delete_branch",
+OUTER = ("put", "first_write", "delete", "create_table", "drop_table", "create_index", "create_branch", "delete_branch",
          "optimize", "cleanup")
-ALIASES = {"delete": "put"}  # a delete takes the steps of a put
+ALIASES = {"delete": "put", "first_write": "put"}  # a delete takes the steps of a put
 BOUND_S = 30.0
 REMOVES = ("drop_table", "delete_branch")  # a paused or inner call not done by then is hung: I9
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """Past `seconds`, every thread's stack goes to stderr and the process exits: a deadlock inside a
+    native library that holds the GIL (tests/surface/test_lmdb_surface.py) stops the bounds above, which
+    are Python's. faulthandler's timer is a C thread; the stress supervisor reports the dead worker."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def args_for(name: str, caps: Capabilities) -> st.SearchStrategy[tuple]:
@@ -51,6 +66,7 @@ def args_for(name: str, caps: Capabilities) -> st.SearchStrategy[tuple]:
     indexed = st.lists(S.attrs, max_size=2, unique=True).map(tuple) if caps.indexes else st.just(())
     return {
         "put": st.tuples(t, S.keys, S.records, b), "delete": st.tuples(t, S.keys, b),
+        "first_write": st.tuples(t, S.keys, S.records, S.created_branches, b),
         "create_table": st.tuples(S.created_tables, indexed), "drop_table": st.tuples(t),
         "create_index": st.tuples(t, st.sampled_from(S.ATTRS + ("c",))),
         "create_branch": st.tuples(S.created_branches, b), "delete_branch": st.tuples(b),
@@ -59,10 +75,38 @@ def args_for(name: str, caps: Capabilities) -> st.SearchStrategy[tuple]:
 
 
 def inner_ops(caps: Capabilities) -> st.SearchStrategy[tuple[str, tuple]]:
-    """Any call of the contract; half of them maintenance where the target has it, because a maintenance
-    loop runs beside every client in a real deployment (and among a dozen kinds it would be rare)."""
+    """Any call of the contract, or a first write (a new branch and a write to it); half of them
+    maintenance where the target has it, because a maintenance loop runs beside every client in a real
+    deployment (and among a dozen kinds it would be rare)."""
+    calls = any_op(caps)
+    if caps.branches:
+        calls = st.one_of(calls, st.tuples(st.just("first_write"), st.tuples(
+            S.tables, S.keys, S.records, S.created_branches, S.branches)))
     extra = [(m, ()) for m in ("optimize", "cleanup") if getattr(caps, m)]
-    return st.one_of(any_op(caps), st.sampled_from(extra)) if extra else any_op(caps)
+    return st.one_of(calls, st.sampled_from(extra)) if extra else calls
+
+
+def expand(name: str, args: tuple, worker: int) -> list[Op]:
+    """The calls of one drawn operation: a first write is a new branch off `parent`, then the write to it
+    (its fork steps run only there: a branch that has written a table has forked it already)."""
+    if name != "first_write":
+        return [Op(name, args, worker)]
+    table, key, record, branch, parent = args
+    return [Op("create_branch", (branch, parent), worker), Op("put", (table, key, record, branch), worker)]
+
+
+def judge(machine: Any, history: list[Call], clean: bool, where: str) -> None:
+    """The model takes the history (a violation raises with the order it could not find); then a
+    StorageError with no fault since the last open is a wedge (I9), unless an overlapping call removed the
+    table or branch it worked on (a handle on a dropped store: tests/test_interleavings.py accepts that)."""
+    machine.model.concurrent(history)
+    removing = any(c.op.name in REMOVES for c in history)
+    for c in history:
+        if isinstance(c.error, E.StorageError) and clean and not removing:
+            raise fail("I9 no wedge", f"{c!r} failed with no fault since the last open, only {where}")
+    if len(machine.model) > 1:
+        with machine.fps.suspended():
+            observe(machine.db, machine.model)
 
 
 class InterleaveRules:
@@ -79,15 +123,24 @@ class InterleaveRules:
         if not (caps.failpoints and caps.workers):
             return {}
         waits = set(points_tagged(target, WAITS))
-        pairs = [(kind, p) for kind in OUTER if kind not in NEEDS or getattr(caps, NEEDS[kind])
-                 for p in points_of(target, ALIASES.get(kind, kind)) if p not in waits]
-        if not pairs:
-            return {}
-        outer = st.sampled_from(pairs).flatmap(
-            lambda kp: st.tuples(st.just(kp[0]), st.just(kp[1]), args_for(kp[0], caps)))
-        body = precondition(lambda self: self.db is not None)(counted(cls._interleave, "interleave"))
-        return {"interleave": rule(w=S.workers, other=S.workers, outer=outer, hit=st.integers(1, 2),
-                                   inner=st.lists(inner_ops(caps), min_size=1, max_size=2))(body)}
+        # A fork's steps are drawn for a first write only: a plain write reaches them too rarely to draw.
+        needs = {**NEEDS, "first_write": "branches"}
+        pairs = [(kind, p) for kind in OUTER if kind not in needs or getattr(caps, needs[kind])
+                 for p in points_of(target, ALIASES.get(kind, kind)) if p not in waits
+                 and (FIRST_WRITE in target.catalogue[p].tags) == (kind == "first_write")]
+        out: dict[str, Any] = {}
+        # Two rules, so the family is drawn twice as often as one rule among thirty: a first write's fork
+        # (the steps of half the seed races) apart, any other call of the contract in the other.
+        for name, chosen in (("interleave", [kp for kp in pairs if kp[0] != "first_write"]),
+                             ("interleave_first_write", [kp for kp in pairs if kp[0] == "first_write"])):
+            if chosen:
+                outer = st.sampled_from(chosen).flatmap(
+                    lambda kp: st.tuples(st.just(kp[0]), st.just(kp[1]), args_for(kp[0], caps)))
+                # Most steps are hit once per call (a loop's are hit more): a second hit, one draw in four.
+                out[name] = rule(w=S.workers, other=S.workers, outer=outer, hit=st.sampled_from((1, 1, 1, 2)),
+                                 inner=st.lists(inner_ops(caps), min_size=1, max_size=2))(
+                    precondition(lambda self: self.db is not None)(counted(cls._interleave, name)))
+        return out
 
     def _other_worker(self, mine: int, other: int) -> int:
         """Another worker than the outer call's: a new one while there are fewer than three."""
@@ -97,7 +150,9 @@ class InterleaveRules:
         j = other % len(self.workers)
         return j if j != mine else (mine + 1) % len(self.workers)
 
-    def _stamped(self, worker: Any, op: Op, clock: Any) -> Call:
+    def _stamped(self, worker: Any, op: Op, clock: Any, died: list[str] | None = None) -> Call:
+        """One call with its invocation and answer ticks. Outside the contract it is indeterminate and
+        recorded (it fails the run); a death (none is planned here) also goes into `died`."""
         start = next(clock)
         try:
             answer = op.call(worker)  # before the answer's tick: arguments are evaluated in order
@@ -106,6 +161,8 @@ class InterleaveRules:
             return Call(op, start, next(clock), error=e)
         except (SimulatedCrash, Exception) as e:  # noqa: BLE001 - indeterminate, and recorded: it fails the run
             self.unexpected.append(f"{op!r} raised {type(e).__name__}: {e} (interleaved)")
+            if isinstance(e, SimulatedCrash) and died is not None:
+                died.append(f"{op!r} raised {type(e).__name__}: {e}")
             return Call(op, start, next(clock), crashed=True)
 
     def _interleave(self, w: int, other: int, outer: tuple, hit: int, inner: list[tuple[str, tuple]]) -> None:
@@ -113,9 +170,15 @@ class InterleaveRules:
         `inner`; the history goes through the linearizability checker."""
         from harness.fault_machine import TOTALS
         kind, point, args = outer
+        if kind == "first_write":  # the new branch first, outside the interleaving
+            table, key, record, branch, parent = args
+            self.op("create_branch", branch, parent, w=w)  # type: ignore[attr-defined]
+            kind, args = "put", (table, key, record, branch)
+            if self.db is None:
+                return
         mine = w % len(self.workers)
         j = self._other_worker(mine, other)
-        outer_op, inner_ops_ = Op(kind, args, mine), [Op(n, a, j) for n, a in inner]
+        outer_op, inner_ops_ = Op(kind, args, mine), [op for n, a in inner for op in expand(n, a, j)]
         clock, calls, done = itertools.count(), [], threading.Event()
         threads: dict[str, threading.Thread] = {}
         own_hits = [0]
@@ -149,13 +212,14 @@ class InterleaveRules:
             self._stamped(self.workers[mine], outer_op, clock)), daemon=True)
         threads["outer"].start()
         try:
-            threads["outer"].join(2 * BOUND_S)  # the outer call waits up to BOUND_S on the inner ones
-            for name in ("inner", "outer"):  # name the inner call when it is the one that hangs
-                if name in threads:
-                    threads[name].join(BOUND_S if name == "inner" else 0)
-                    if threads[name].is_alive():
-                        raise fail("I9 no wedge", f"{outer_op!r} with {inner_ops_} run inside it at {point}: the "
-                                                  f"{name} call was not done after {BOUND_S:.0f} s (a deadlock?)")
+            with watchdog(4 * BOUND_S):
+                threads["outer"].join(2 * BOUND_S)  # the outer call waits up to BOUND_S on the inner ones
+                for name in ("inner", "outer"):  # name the inner call when it is the one that hangs
+                    if name in threads:
+                        threads[name].join(BOUND_S if name == "inner" else 0)
+                        if threads[name].is_alive():
+                            raise fail("I9 no wedge", f"{outer_op!r} with {inner_ops_} run inside it at {point}: "
+                                       f"the {name} call was not done after {BOUND_S:.0f} s (a deadlock?)")
         finally:
             self.fps.set_plan(self.primitives or FaultPlan())  # type: ignore[attr-defined]
         fired = "inner" in threads
@@ -164,14 +228,4 @@ class InterleaveRules:
             run_inner()
         history = sorted(result + calls, key=lambda c: c.start)
         TOTALS["steps"] += len(history)
-        self.model.concurrent(history)
-        # A call whose table or branch another overlapping call removed may fail with a StorageError (a
-        # handle on a dropped store): tests/test_interleavings.py accepts that, so it is no wedge here.
-        removing = any(c.op.name in REMOVES for c in history)
-        for c in history:
-            if isinstance(c.error, E.StorageError) and clean and not removing:
-                raise fail("I9 no wedge", f"{c!r} failed with no fault since the last open, only "
-                                          f"calls interleaved at {point}")
-        if len(self.model) > 1:
-            with self.fps.suspended():  # type: ignore[attr-defined]
-                observe(self.db, self.model)
+        judge(self, history, clean, f"calls interleaved at {point}")

@@ -115,6 +115,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.model = PossibleStates()
         self.db: Any = None
         self.workers: list[Any] = []
+        self.observations = 0  # the per-step observation reads through each worker in turn
 
     tables = Bundle("tables")
     branches = Bundle("branches")
@@ -133,6 +134,17 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def open_db(self) -> Any:
         return self.target.open(self.dir, mutants=self.mutants)
+
+    def reopened_workers(self) -> list[Any]:
+        """After a reopen, as many workers as before, on the new database: their caches then live long
+        enough to go stale under other workers' DDL (the stale dropped-handle reuse of the ghost-table seed)."""
+        return [self.db] + [self.db.worker() for _ in self.workers[1:]]
+
+    def observer(self) -> int:
+        """The worker the next per-step observation reads through: each in turn, so a stale cache of any of
+        them is seen, not only worker 0's (deterministic, so a printed program replays the same reads)."""
+        self.observations += 1
+        return self.observations % max(1, len(self.workers))
 
     def teardown(self) -> None:
         if self.db is not None:
@@ -245,7 +257,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         """Orderly close and open: recovery runs, every answer must stay the same."""
         self.db.close()
         self.db = self.open_db()
-        self.workers = [self.db]
+        self.workers = self.reopened_workers()
         self.model.restarted()
 
     @rule(w=S.workers, op=bad_ops())
@@ -274,15 +286,16 @@ class DifferentialMachine(RuleBasedStateMachine):
     def observable_state_matches(self) -> None:
         if self.db is None:
             return
-        self.op("tables")
-        self.op("branches")
+        w = self.observer()
+        self.op("tables", w=w)
+        self.op("branches", w=w)
         state = self.model.only()
         for branch in state.branches:
             for table, td in state.tables.items():
-                self.op("scan", table, branch)
+                self.op("scan", table, branch, w=w)
                 for attr in td.indexes if self.target.capabilities.indexes else ():
                     for value in (1, True, "x"):
-                        self.op("find", table, attr, value, branch)
+                        self.op("find", table, attr, value, branch, w=w)
 
     @invariant()
     def authority_matches_disk(self) -> None:

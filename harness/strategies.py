@@ -25,8 +25,15 @@ CREATED_BRANCHES = BRANCHES[1:] + ("d", "e")
 def free(names: tuple[str, ...], taken: Any) -> st.SearchStrategy[str]:
     """One of `names` that `taken(machine)` does not hold at the moment it is drawn (all of them, when every
     one is taken): a faulted create then reaches its steps, instead of failing on an existing name first.
-    Drawn from the running machine's state (`st.runner()`), so the printed program shows the name used."""
-    return st.runner().flatmap(lambda m: st.sampled_from([n for n in names if n not in taken(m)] or names))
+    The draw is one of all `names`, the first free one from there on is used: what is drawn never depends on
+    the machine's state (a concurrent step leaves that up to the scheduler, and Hypothesis refuses a draw
+    whose bounds change between runs), only what it maps to. Read from the running machine (`st.runner()`),
+    so the printed program shows the name used."""
+    def first_free(drawn: tuple[Any, str]) -> str:
+        machine, name = drawn
+        held, at = taken(machine), names.index(name)
+        return next((n for n in names[at:] + names[:at] if n not in held), name)
+    return st.tuples(st.runner(), st.sampled_from(names)).map(first_free)
 
 
 created_tables = free(CREATED_TABLES, lambda m: {t for s in m.model.states for t in s.tables})

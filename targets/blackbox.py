@@ -21,7 +21,7 @@ GROUPS_LEFT_OUT = {"lance": ("write",)}
 
 def blackbox(name: str) -> HostedTarget:
     inner = next(t for t in TARGETS if t.name == name)
-    caps = replace(inner.capabilities, failpoints=False, primitives=False, workers=False, process=True,
+    caps = replace(inner.capabilities, failpoints=False, primitives=False, workers=True, process=True,
                    syscalls=True)
     groups = tuple(g for g in GROUPS if g not in GROUPS_LEFT_OUT.get(name, ()))
     # Its scenarios need failpoints: a mutant here is for the generic search alone.

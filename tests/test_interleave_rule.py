@@ -99,3 +99,17 @@ def test_a_write_failing_on_a_table_dropped_inside_it_is_no_wedge(backend):
         assert m.db.tables() == []
     finally:
         _close(m)
+
+
+def test_a_hang_that_holds_the_gil_ends_the_process_with_every_threads_stack():
+    """The rule's bounds are Python's: a deadlock that holds the GIL stops them (it hung a run for good).
+    Its watchdog is faulthandler's C timer: the stacks go to stderr and the process exits, so a stress
+    worker dies and is reported instead of hanging the night."""
+    import subprocess
+    import sys
+    from tests.surface.test_lmdb_surface import GIL_RACE
+    code = "from harness.interleave import watchdog\nwith watchdog(2):\n" + "".join(
+        f"    {line}\n" for line in GIL_RACE.strip().splitlines())
+    out = subprocess.run([sys.executable, "-c", code, "open_db"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "returned" not in out.stdout
+    assert "Timeout" in out.stderr and "in writer" in out.stderr, out.stderr  # every thread's stack
