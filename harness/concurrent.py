@@ -38,6 +38,7 @@ class ConcurrentRules:
     db: Any
     workers: list[Any]
     target: Target
+    scheduled: bool
 
     @classmethod
     def concurrent_rules(cls, target: Target) -> dict[str, Any]:
@@ -58,6 +59,7 @@ class ConcurrentRules:
         died: list[str] = []
         barrier = threading.Barrier(len(clients))
         clean = self._fault_free_since_open()  # type: ignore[attr-defined]
+        self.scheduled = True  # from here on a failure may not come again on a replay (harness.sticky)
 
         def client(ops: list[Any]) -> None:
             barrier.wait(BOUND_S)

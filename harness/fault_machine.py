@@ -26,6 +26,7 @@ from harness.concurrent import ConcurrentRules
 from harness.interleave import InterleaveRules
 from harness.crashcheck import GHOSTLESS, heal_checks, observe
 from harness.invariants import CheckFailed, fail, require
+from harness.sticky import sticky
 from harness.machine import DifferentialMachine, bad_ops, can, counted
 from harness.target import Target, points_of, points_tagged
 from model import errors as E
@@ -494,6 +495,7 @@ class FaultMachine(InterleaveRules, ConcurrentRules, BlackBoxRules, Differential
     bad_input = rule(w=S.workers, op=bad_ops())(counted(bad_input))  # type: ignore[assignment]
 
     @invariant()
+    @sticky
     def observable_state_matches(self) -> None:
         if self.db is not None:
             with self.fps.suspended():  # the harness looks; faults are for the operations under test
@@ -504,6 +506,7 @@ class FaultMachine(InterleaveRules, ConcurrentRules, BlackBoxRules, Differential
                 self.reopened = False
 
     @invariant()
+    @sticky
     def authority_matches_disk(self) -> None:
         if self.db is not None and self.target.capabilities.inventory:
             with self.fps.suspended():
@@ -519,6 +522,7 @@ class FaultMachine(InterleaveRules, ConcurrentRules, BlackBoxRules, Differential
             for name in checked:
                 RUN.checked(name)
 
+    @sticky
     def teardown(self) -> None:
         if self.primitives is not None:
             self._fired_since(self.armed_at)

@@ -26,6 +26,7 @@ from hypothesis.stateful import (
 
 from harness import strategies as S
 from harness.invariants import require
+from harness.sticky import step, sticking, sticky
 from harness.target import Capabilities, Target
 from harness.targets import resolve
 from model import errors as E
@@ -36,12 +37,22 @@ RULE_CALLS: Counter[str] = Counter()  # per process: lets a test prove every rul
 
 
 def counted(fn: Any, name: str | None = None) -> Any:
-    """The rule body, counting its calls under the rule's name (RULE_CALLS)."""
+    """The rule body, counting its calls under the rule's name (RULE_CALLS), its failure sticky once the
+    program has run calls at once (harness.sticky)."""
     name = name or fn.__name__
 
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         RULE_CALLS[name] += 1
-        return fn(self, *args, **kwargs)
+        if self.stepping:  # a rule body calling another's (an override): one step of the program
+            return fn(self, *args, **kwargs)
+        self.trail.append(step(name, args, kwargs))
+        self.program.append(self.trail[-1])
+        self.stepping = True
+        try:
+            with sticking(self, "the step"):
+                return fn(self, *args, **kwargs)
+        finally:
+            self.stepping = False
     wrapper.__name__ = name
     wrapper.__doc__ = fn.__doc__
     wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
@@ -116,6 +127,10 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.db: Any = None
         self.workers: list[Any] = []
         self.observations = 0  # the per-step observation reads through each worker in turn
+        self.trail: list[str] = []  # the steps so far, with their arguments (harness.sticky)
+        self.program: list[str] = []  # and the checks between them: the program as a reproducer runs it
+        self.stepping = False  # inside a step (a rule body)
+        self.scheduled = False  # calls have run at once: where they overlapped was the scheduler's
 
     tables = Bundle("tables")
     branches = Bundle("branches")
@@ -123,6 +138,8 @@ class DifferentialMachine(RuleBasedStateMachine):
     @initialize(target=tables, indexed=st.lists(S.attrs, max_size=2, unique=True))
     def open(self, indexed: list[str]) -> str:
         """Open a fresh database with one table, so most programs start with something to write to."""
+        self.trail.append(step("open", (), {"indexed": indexed}))
+        self.program.append(self.trail[-1])
         self.db = self.open_db()
         self.workers = [self.db]
         self.op("create_table", "t", tuple(indexed) if self.target.capabilities.indexes else ())
@@ -283,6 +300,7 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     # -- invariants: the whole observable state equals the model's, and the authority derives disk ---
     @invariant()
+    @sticky
     def observable_state_matches(self) -> None:
         if self.db is None:
             return
@@ -298,6 +316,7 @@ class DifferentialMachine(RuleBasedStateMachine):
                         self.op("find", table, attr, value, branch, w=w)
 
     @invariant()
+    @sticky
     def authority_matches_disk(self) -> None:
         if self.db is None or not self.target.capabilities.inventory:
             return

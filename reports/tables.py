@@ -214,7 +214,9 @@ def failure_facts(failure: dict[str, Any], where: str) -> list[tuple[str, str]]:
     if cmd:
         facts.append(("reproduce", cmd))
     if failure.get("reproducer_fails") is not None:
-        facts.append(("reproducer fails on its own", "yes" if failure["reproducer_fails"] else "NO"))
+        k, n = failure.get("reproduced") or (int(failure["reproducer_fails"]), 1)
+        runs = f" (in {k} of {n} runs: its calls ran at once)" if n > 1 else ""
+        facts.append(("reproducer fails on its own", ("yes" if failure["reproducer_fails"] else "NO") + runs))
     if failure.get("data_dir"):
         facts.append(("data directory", artifact(failure["data_dir"], where)))
     return facts

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 from harness.fault_machine import machine_for
@@ -39,3 +40,30 @@ def discard(state: Any) -> None:
     if state.db is not None:
         state.db.abandon()
     shutil.rmtree(state.dir, ignore_errors=True)
+
+
+def attempts(program: Callable[[], None], runs: int) -> None:
+    """Run a reproducer's program `runs` times. Once: its failure is raised as it is. More (calls run at
+    once, where the scheduler decides the overlap): every run, then the first failure, noting in how many
+    runs it reproduced (stress.artifacts reads the note into the report)."""
+    if runs == 1:
+        program()
+        return
+    failures: list[BaseException] = []
+    kept = os.environ.get("GHOSTCHECK_KEEP_DATA")
+    try:
+        for _ in range(runs):
+            try:
+                program()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as e:  # noqa: BLE001 - a failed run, counted; the first is raised below
+                failures.append(e)
+                os.environ.pop("GHOSTCHECK_KEEP_DATA", None)  # the data directory the first failure left
+    finally:
+        if kept is not None:
+            os.environ["GHOSTCHECK_KEEP_DATA"] = kept
+    print(f"reproduced in {len(failures)} of {runs} runs")
+    if failures:
+        failures[0].add_note(f"reproduced in {len(failures)} of {runs} runs")
+        raise failures[0]

@@ -20,6 +20,7 @@ from reports.counters import RUN
 from stress import artifacts
 from stress.replay import machine_class
 from stress.seeds import batch_seed
+from harness import sticky
 from harness.invariants import classify as verdict_of
 from harness.kill import shrink_cap
 from harness.targets import resolve
@@ -49,6 +50,7 @@ def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseExcep
     # The seed goes on the machine class: `seed()` on the test itself would also switch the example
     # database off, and then no failure would be saved for the next run or the fleet to replay.
     test = get_state_machine_test(seed(batch_seed_)(machine), settings=config)
+    sticky.FOUND.clear()
     try:
         test()
     except Exception as e:  # noqa: BLE001 - whatever stopped the batch is the finding
@@ -58,11 +60,16 @@ def run_batch(task: dict[str, Any], backend: str, batch_seed_: int) -> BaseExcep
 
 def failure_record(exc: BaseException, task: dict[str, Any], backend: str, seed_: int) -> dict[str, Any]:
     """The finding as data: the verdict the exception carries (its invariant, class and detail)."""
+    steps, unshrunk = artifacts.program_of(exc), ""
+    if not steps and sticky.FOUND:  # Hypothesis printed no program: its calls ran at once (harness.sticky)
+        refused = type(exc).__name__
+        exc, steps = sticky.FOUND[0]
+        unshrunk = f" [unshrunk: Hypothesis could not run it again the same way ({refused})]"
     check = verdict_of(exc)
     detail = (check.detail.splitlines() or [""])[0]
     return {"class": check.klass, "backend": backend, "seed": seed_, "invariant": check.invariant,
-            "detail": detail[:500] or type(exc).__name__,
-            "steps": artifacts.program_of(exc), "mutants": list(task.get("mutants", ()))}
+            "detail": (detail[:500] or type(exc).__name__) + unshrunk,
+            "steps": steps, "mutants": list(task.get("mutants", ()))}
 
 
 def save_failure(failure: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +88,7 @@ def save_failure(failure: dict[str, Any], task: dict[str, Any]) -> dict[str, Any
     return dict(failure, program="\n".join(failure["steps"]), failpoint=failpoint,
                 signature=[failure["invariant"], failpoint, failure["backend"]],
                 reproducer=rel(path, task["run_dir"]), reproducer_fails=failed, reproducer_output=output[-1500:],
+                reproduced=list(artifacts.reproduced(path, failed, output)),
                 data_dir=rel(data, task["run_dir"]) if os.path.isdir(data) else None, count=1)
 
 

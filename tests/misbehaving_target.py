@@ -17,11 +17,12 @@ class Misbehaving(MemoryDatabase):
     scanned, putting = threading.Event(), threading.Event()
 
     def scan(self, table: str, branch: str = "main") -> Any:
+        rows = super().scan(table, branch)  # before the put it meets may write
         if table == "meet":
             self.scanned.set()
             if not self.putting.wait(60):
                 return {"alone": {"alone": True}}
-        return super().scan(table, branch)
+        return rows
 
     def put(self, table: str, key: str, record: dict[str, Any], branch: str = "main") -> None:
         if record.get("hang"):
