@@ -7,6 +7,11 @@ equal to the model's, a certain error the model raises, an uncertain error or a 
 outcomes the model declares for it). This is Wing and Gong's search with Lowe's memoization of (calls
 taken, state), as Knossos and Porcupine do it; the result is the set of states after every call.
 
+A call whose operation has intermediate states the model declares (`model.step.INTERMEDIATES`: a
+create_index persists its descriptor, `building`, before its backfill) takes effect in two steps inside its
+interval when it answered ok: first the intermediate state, then the whole call from there; a call that
+overlaps it may see either (a find answering IndexNotReady). One that began after it was answered never does.
+
 The search is bounded (calls and explored nodes); past a bound it raises `Undecided`, which is never a pass.
 """
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from model import errors as E
 from model.ops import READS, Op, canon
 from model.state import State
-from model.step import outcomes_on_crash, outcomes_on_error, step
+from model.step import INTERMEDIATES, outcomes_on_crash, outcomes_on_error, step
 
 MAX_CALLS = 8
 MAX_NODES = 50_000
@@ -76,14 +81,27 @@ class Result:
     nodes: int
 
 
+def _begin(call: Call) -> Any:
+    """The first step of a two-step call (see above), or None: the call is one step."""
+    if call.crashed or call.error is not None or call.op.name not in INTERMEDIATES:
+        return None
+    return lambda s: INTERMEDIATES[call.op.name](s, call.op)
+
+
 def linearize(states: Iterable[State], calls: Sequence[Call], max_calls: int = MAX_CALLS,
               max_nodes: int = MAX_NODES) -> Result:
     """Every state reachable by some real-time-consistent order of `calls` that explains each answer."""
     if len(calls) > max_calls:
         raise Undecided(f"{len(calls)} overlapping calls (bound {max_calls})")
-    # before[i]: the calls that completed before call i was invoked, so must be taken before it
-    before = [frozenset(j for j, c in enumerate(calls) if c.end < calls[i].start) for i in range(len(calls))]
-    everything = frozenset(range(len(calls)))
+    # Steps of the search: call i's whole effect is step i; a two-step call's first is step n + i.
+    n = len(calls)
+    effects: dict[int, Any] = {i: (lambda s, c=c: apply(s, c)) for i, c in enumerate(calls)}
+    effects.update({n + i: b for i, c in enumerate(calls) if (b := _begin(c)) is not None})
+    # before[k]: the steps to take before step k: the calls answered before its call was invoked (and a
+    # two-step call's first step before its second)
+    before = {k: frozenset(j for j, c in enumerate(calls) if c.end < calls[k % n].start)
+              | ({k + n} if k < n and k + n in effects else frozenset()) for k in effects}
+    everything = frozenset(effects)
     seen: set[tuple[frozenset[int], State]] = set()
     final: set[State] = set()
     longest: tuple[int, ...] = ()
@@ -100,9 +118,10 @@ def linearize(states: Iterable[State], calls: Sequence[Call], max_calls: int = M
         if done == everything:
             final.add(s)
             continue
-        for i in sorted(everything - done):
-            if before[i] <= done:
-                stack += [(done | {i}, s2, order + (i,)) for s2 in apply(s, calls[i])]
+        for k in sorted(everything - done):
+            if before[k] <= done:
+                taken = order + (k,) if k < n else order  # a first step is not a call taken
+                stack += [(done | {k}, s2, taken) for s2 in effects[k](s)]
     return Result(frozenset(final), longest, len(seen))
 
 

@@ -116,3 +116,22 @@ def test_the_checker_agrees_with_brute_force_over_every_permutation(ops, data):
         expect |= states
     got = linearize({BASE}, calls)
     assert got.states == expect and got.states
+
+
+def test_a_find_overlapping_a_create_index_may_see_the_index_building():
+    """DESIGN: an index that is not complete is IndexNotReady. A create_index in flight has that state
+    visible (its descriptor is persisted before the backfill), so a find overlapping it may answer
+    IndexNotReady; found by the concurrent-clients rule on the reference engine, reported as a violation."""
+    create = Op.make("create_index", "t", "a", worker=0)
+    find = Op.make("find", "t", "a", 1, worker=1)
+    for answer in ({"error": E.IndexNotReady("t.a")}, {"error": E.NoSuchIndex("t.a")}, {"answer": ("k",)}):
+        p = possible(BASE)
+        p.concurrent([Call(create, 0, 3), Call(find, 1, 2, **answer)])
+        assert p.states == {after(("create_index", "t", "a"), s=BASE)}
+
+
+def test_a_find_after_the_create_index_completed_never_sees_it_building():
+    p = possible(BASE)
+    with pytest.raises(Violation):
+        p.concurrent([Call(Op.make("create_index", "t", "a", worker=0), 0, 1),
+                      Call(Op.make("find", "t", "a", 1, worker=1), 2, 3, error=E.IndexNotReady("t.a"))])
