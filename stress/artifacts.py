@@ -22,7 +22,7 @@ TEMPLATE = '''"""Reproducer written by `make stress` (run {run_id}): {klass} fai
 Run it with `pytest {path}`; it replays the shrunk program on the current engine and model. With
 GHOSTCHECK_KEEP_DATA=<dir> it leaves a copy of the data directory there. Mutants on: {mutants!r}.{attempts_doc}"""
 # ruff: noqa: F841 - the program names every value Hypothesis drew, used later or not
-from stress.replay import discard, keep, machine_class, attempts
+from stress.replay import attempts, discard, keep, machine_class
 
 MUTANTS = {mutants!r}
 INVARIANT = {invariant!r}  # what it failed with when it was written
