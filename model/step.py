@@ -210,10 +210,12 @@ def _building(s: State, op: Op) -> list[State]:
 # Beyond "not applied" and "applied", which intermediate states may an interrupted call leave?
 INTERMEDIATES: dict[str, Callable[[State, Op], list[State]]] = {"create_index": _building}
 # Which operations may have applied when they raised StorageError or Conflict? The others roll back
-# before raising (create rolls back its stores, create_branch its authority write, delete_branch fails
-# only before the authority flip). Drops tombstone first, writes may be rolled forward by recovery.
+# before raising (create rolls back its stores, delete_branch fails only before the authority flip).
+# Drops tombstone first, writes may be rolled forward by recovery. create_branch rolls its authority
+# write back too, but that rollback is a second authority write, and when it fails as well the branch
+# stays (found by the fault machine: an error after the publish while catalog puts failed).
 INPUT_ERRORS = frozenset({E.InvalidName, E.InvalidRecord, E.InvalidKey})
-APPLIED_ON_ERROR = frozenset({"drop_table", "put", "delete"})
+APPLIED_ON_ERROR = frozenset({"drop_table", "put", "delete", "create_branch"})
 
 
 def outcomes_on_error(s: State, op: Op) -> list[State]:

@@ -154,3 +154,28 @@ def test_writes_on_a_parent_fork_unforked_children_first(db):
     assert d.scan("t") == {"a": {"v": 2}}
     inv = d.inventory()
     assert len({store for store, _v in inv.pins.values()}) == 3 and not inv.ghosts
+
+
+def test_a_branch_create_whose_rollback_fails_may_have_applied(backend, tmp_path):
+    """create_branch rolls its one authority write back when a later step fails; when the rollback's own
+    write fails too, the branch stays and the call raises. The model must allow that outcome (found by the
+    random fault machine: an error at branch.after_publish while every 2nd catalog put failed)."""
+    from faults import FaultPlan
+    from harness.crashcheck import observe, run
+    from model.possible import PossibleStates
+    from model.ops import Op
+    d = sut.open_database(backend, tmp_path / "db")
+    model = PossibleStates()
+    run(d, model, Op.make("create_table", "t"))
+    d.close()
+    plan = FaultPlan.error_at("branch.after_publish") | FaultPlan.fail_primitive("put", "catalog", calls=(2,))
+    d = sut.open_database(backend, tmp_path / "db", faults=plan)
+    model.restarted()
+    try:
+        assert isinstance(run(d, model, Op.make("create_branch", "b")), E.StorageError)
+        fired = {name for name, _n, _action in d.fault_report()["fired"]}
+        assert fired == {"branch.after_publish", "primitive:put:catalog"}, "the rollback's write did not fail"
+        assert d.branches() == ["b", "main"]  # the branch stayed
+        observe(d, model)  # and the model explains it
+    finally:
+        d.close()
