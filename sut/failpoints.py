@@ -59,6 +59,9 @@ _ENTRIES = [
     ("recovery.before_publish", "open", LANCE, "recovery decided, not published: redone next open"),
     ("optimize.before_compact", "optimize", KV, "nothing observable"),
     ("optimize.before_publish", "optimize", LANCE, "compacted, unpublished, an optimize sidecar: roll forward"),
+    ("cleanup.before_complete_drop", "cleanup", ALL, "a tombstone this cleanup read, not yet completed: the "
+     "next open or cleanup completes it"),
+    ("cleanup.before_sweep", "cleanup", ALL, "nothing: the authority read, no store examined yet"),
     ("cleanup.before_reclaim", "cleanup", ALL, "nothing reclaimed yet for this ghost; no lock held (where other "
      "workers' calls interleave with a sweep)"),
     ("cleanup.before_drop", "cleanup", ALL, "a ghost not yet reclaimed: the next cleanup does it"),

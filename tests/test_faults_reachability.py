@@ -63,6 +63,20 @@ def _a_call_waiting_on_another(backend, path):
     return hits
 
 
+def _a_cleanup_finishing_a_drop(backend, path):
+    """A drop that fails after its tombstone leaves it for the next cleanup (or open) to complete."""
+    import model.errors as E
+    db = sut.open_database(backend, path, faults=FaultPlan.error_at("drop.after_tombstone"))
+    db.create_table("t")
+    with pytest.raises(E.StorageError):
+        db.drop_table("t")
+    db.cleanup()
+    assert db.tables() == []
+    hits = db.fault_report()["hits"]
+    db.close()
+    return hits
+
+
 def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_path):
     hits: Counter[str] = Counter()
     db = sut.open_database(backend, tmp_path / "tour")
@@ -95,6 +109,7 @@ def test_every_catalogued_failpoint_is_reached_and_nothing_else(backend, tmp_pat
         hits.update(db.fault_report()["hits"])
         db.close()
     hits.update(_a_call_waiting_on_another(backend, tmp_path / "waits"))
+    hits.update(_a_cleanup_finishing_a_drop(backend, tmp_path / "tombstone"))
     coverage = Coverage()
     coverage.add(backend, {"hits": hits, "fired": []})
     assert coverage.unreached(backend) == sorted(set(for_backend(backend)) - set(hits))

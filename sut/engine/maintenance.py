@@ -67,12 +67,22 @@ def cleanup(w: Any) -> CleanupReport:
     auth = core.read_authority(w.handles)
     for name, t in sorted(auth.tables.items()):
         if t["state"] != "live":  # finish interrupted drops first: their stores are not derived
-            core.locks.acquire_ddl()
-            try:
-                core.steps["drop.complete"](w, name)
-            finally:
-                core.locks.ddl.release()
-    return core.steps["cleanup.sweep"](w, core.read_authority(w.handles))
+            core.fp.hit("cleanup.before_complete_drop")  # a tombstone read, no lock taken yet
+            core.steps["cleanup.complete_drop"](w, name, t["id"])
+    auth = core.read_authority(w.handles)
+    core.fp.hit("cleanup.before_sweep")  # the authority read, no store examined yet
+    return core.steps["cleanup.sweep"](w, auth)
+
+
+def complete_drop_under_lock(w: Any, name: str, seen: int) -> None:
+    """Finish a drop this cleanup saw tombstoned (incarnation `seen`), under the DDL lock and on a fresh
+    read: another worker may have finished it meanwhile and created a table of that name."""
+    core = w.core
+    core.locks.acquire_ddl()
+    try:
+        core.steps["drop.complete"](w, name)
+    finally:
+        core.locks.ddl.release()
 
 
 def sweep(w: Any, auth: Authority) -> CleanupReport:

@@ -25,6 +25,7 @@ STEPS: dict[str, Callable[..., Any]] = {
     "write.commit": data.commit,
     "cleanup.reclaim": maintenance.reclaim_store,
     "cleanup.sweep": maintenance.sweep,
+    "cleanup.complete_drop": maintenance.complete_drop_under_lock,
     "recovery.resolve": versioned.resolve,
     "recovery.restore": versioned.restore,
     "recovery.publish": versioned.publish_recovered,
