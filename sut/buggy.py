@@ -237,3 +237,12 @@ def sweep_from_branch_list_at_start(w: Any, auth: Authority) -> Any:
                         lock.release()
             verdicts.append((store, verdict))
     return report_of(verdicts)
+
+
+
+def complete_drop_without_ddl_lock(w: Any, name: str, seen: int) -> None:
+    """The reconciler finishes the drops it saw tombstoned as a worker of its own, without the create path's
+    exclusive lock (it reasons that a tombstoned table is invisible, so no call can be using it). The
+    drop that left the tombstone may still be running: each drops the stores it listed, and the second
+    to reach a store finds it gone (seed 000: concurrent workers reconciling the same table)."""
+    w.core.steps["drop.complete"](w, name)

@@ -18,6 +18,9 @@ class Mutant:
     invariant: str            # the invariant expected to catch it (DESIGN.md section 6)
     backends: tuple[str, ...]  # where the step it swaps exists
     swaps: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # A race of the seeds: it decides on a read that another worker's call can make stale meanwhile (the
+    # generic interleavings must kill these with the hand-written ones off: tests/test_kill_matrix.py).
+    races: bool = False
 
 
 def _registry() -> dict[str, Mutant]:
@@ -41,10 +44,13 @@ def _registry() -> dict[str, Mutant]:
         Mutant("reclaim_only_deleted_branches", f, "I5 no ghosts", all3,
                {"cleanup.reclaim": B.reclaim_only_deleted_branches}),
         Mutant("reclaim_from_cached_authority", f, "I1 equivalence", all3,
-               {"cleanup.sweep": B.sweep_from_cached_authority}),
+               {"cleanup.sweep": B.sweep_from_cached_authority}, races=True),
         Mutant("reclaim_from_sweep_start_branch_list", f, "I5 no ghosts", all3,
-               {"cleanup.sweep": B.sweep_from_branch_list_at_start}),
-        Mutant("reclaim_without_lock", f, "I1 equivalence", all3, {"cleanup.reclaim": B.reclaim_without_lock}),
+               {"cleanup.sweep": B.sweep_from_branch_list_at_start}, races=True),
+        Mutant("reconcile_without_ddl_lock", g, "I9 no wedge", all3,
+               {"cleanup.complete_drop": B.complete_drop_without_ddl_lock}, races=True),
+        Mutant("reclaim_without_lock", f, "I1 equivalence", all3, {"cleanup.reclaim": B.reclaim_without_lock},
+               races=True),
         Mutant("branch_delete_error_after_flip", f, "I4 honest failure", all3,
                {"branch_delete.finish": B.branch_delete_error_after_flip}),
         Mutant("non_atomic_branch_create", f, "I2 atomicity", all3, {"branch.publish": B.branch_row_then_pins}),
@@ -53,7 +59,7 @@ def _registry() -> dict[str, Mutant]:
         Mutant("rollback_without_publish", f, "I7 manifest tracks HEAD", lance,
                {"recovery.publish_rollback": B.rollback_without_publish}),
         Mutant("rollforward_at_stale_version", f, "I9 no wedge", lance,
-               {"recovery.resolve": B.rollforward_at_stale_version}),
+               {"recovery.resolve": B.rollforward_at_stale_version}, races=True),
     ]
     return {m.name: m for m in entries}
 

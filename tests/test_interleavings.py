@@ -3,10 +3,12 @@ pause/callback action), so the races of the seeds are replayed exactly, every ti
 (Two recovery sweeps on one sidecar: tests/test_lance_versioned.py::test_second_opener_races_the_same_sidecar.)"""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import sut
-from faults import FaultPlan
+from faults import FaultPlan, PointFault
 from model import errors as E
 
 
@@ -106,13 +108,13 @@ def test_a_write_that_forks_the_table_inside_create_index_leaves_no_index_store_
     db.close()
 
 
-def test_a_same_name_create_inside_a_cleanup_that_finishes_the_same_drop(backend, tmp_path):
-    """Two workers complete one interrupted drop: a cleanup (which finishes tombstoned drops) and, at a step
-    of its sweep, a same-name create (which finishes the drop first, then makes a new incarnation). The
-    engine re-reads the catalog under the DDL lock: the new table survives the rest of the sweep."""
+@pytest.mark.parametrize("point", ["cleanup.before_complete_drop", "cleanup.before_reclaim"])
+def test_a_same_name_create_inside_a_cleanup_that_finishes_the_same_drop(backend, tmp_path, point):
+    """Two workers complete one interrupted drop: a cleanup (which finishes tombstoned drops) and, after it
+    read the tombstone or at a step of its sweep, a same-name create (which finishes the drop first, then
+    makes a new incarnation). The engine re-reads the catalog under the DDL lock: the new table survives."""
     holder = {}
-    during = FaultPlan.callback_at("cleanup.before_reclaim", lambda: (holder["w2"].create_table("t"),
-                                                                      holder["w2"].put("t", "new", {})))
+    during = FaultPlan.callback_at(point, lambda: (holder["w2"].create_table("t"), holder["w2"].put("t", "new", {})))
     plan = during | FaultPlan.fail_primitive("drop", "table", calls=(1,)) | FaultPlan.error_at("drop.after_tombstone")
     db = sut.open_database(backend, tmp_path / "db", faults=plan)
     holder["w2"] = db.worker()
@@ -124,8 +126,41 @@ def test_a_same_name_create_inside_a_cleanup_that_finishes_the_same_drop(backend
     with pytest.raises(E.StorageError):
         db.drop_table("t")  # fails after its tombstone: a drop to finish
     db.cleanup()
-    assert ("cleanup.before_reclaim", 1, "callback") in db.fault_report()["fired"]
+    assert (point, 1, "callback") in db.fault_report()["fired"]
     assert db.tables() == ["t", "u"] and db.scan("t") == {"new": {}}
+    db.close()
+
+
+@pytest.mark.parametrize("mutants", [(), ("reconcile_without_ddl_lock",)], ids=["engine", "reconcile_without_ddl_lock"])
+def test_a_cleanup_inside_a_drop_waits_for_it_to_finish(backend, tmp_path, mutants):
+    """A cleanup run while a drop is between its index and its primary stores reads the tombstone and would
+    finish the same drop: it waits on the DDL lock the drop holds (the engine). Without that lock (the
+    mutant) it drops the stores the drop listed, and the drop fails on a store already gone."""
+    holder, waiting, threads, reports = {}, threading.Event(), [], []
+
+    def inside():  # the cleanup on a thread of its own, until it is done or waits on the drop
+        threads.append(threading.Thread(target=lambda: (reports.append(holder["w2"].cleanup()), waiting.set())))
+        threads[0].start()
+        assert waiting.wait(timeout=60), "the cleanup neither finished nor waited"
+    plan = FaultPlan(points=(PointFault("drop.after_index_stores", "callback", hit=1, callback=inside),
+                             PointFault("lock.wait", "callback", callback=waiting.set)))
+    db = sut.open_database(backend, tmp_path / "db", faults=plan, mutants=mutants)
+    holder["w2"] = db.worker()
+    db.create_table("t", indexed=["x"])
+    db.put("t", "k", {"x": 1})
+    try:
+        if mutants:
+            with pytest.raises(E.StorageError):
+                db.drop_table("t")
+        else:
+            db.drop_table("t")
+    finally:
+        threads[0].join(timeout=60)
+    report = db.fault_report()
+    assert ("drop.after_index_stores", 1, "callback") in report["fired"]
+    assert report["hits"]["cleanup.before_complete_drop"]  # the cleanup read the drop's tombstone
+    assert bool(report["hits"].get("lock.wait")) != bool(mutants)  # the engine's cleanup waited; the mutant's did not
+    assert reports and db.tables() == []
     db.close()
 
 
