@@ -22,22 +22,44 @@ CREATED_TABLES = TABLES + ("v", "w")
 CREATED_BRANCHES = BRANCHES[1:] + ("d", "e")
 
 
-def free(names: tuple[str, ...], taken: Any) -> st.SearchStrategy[str]:
-    """One of `names` that `taken(machine)` does not hold at the moment it is drawn (all of them, when every
-    one is taken): a faulted create then reaches its steps, instead of failing on an existing name first.
-    The draw is one of all `names`, the first free one from there on is used: what is drawn never depends on
-    the machine's state (a concurrent step leaves that up to the scheduler, and Hypothesis refuses a draw
-    whose bounds change between runs), only what it maps to. Read from the running machine (`st.runner()`),
-    so the printed program shows the name used."""
-    def first_free(drawn: tuple[Any, str]) -> str:
+def _first(names: tuple[str, ...], holding: Any, wanted: bool) -> st.SearchStrategy[str]:
+    """One of `names`, drawn state-independently; mapped, when the machine runs, to the first name from
+    there on that `holding(machine)` holds (`wanted`) or does not hold (the drawn one when there is none).
+    Hypothesis refuses a draw whose bounds change between runs, and a concurrent step leaves the state up
+    to the scheduler: only what the draw maps to may depend on it. Read from the running machine
+    (`st.runner()`), so the printed program shows the name used."""
+    def first(drawn: tuple[Any, str]) -> str:
         machine, name = drawn
-        held, at = taken(machine), names.index(name)
-        return next((n for n in names[at:] + names[:at] if n not in held), name)
-    return st.tuples(st.runner(), st.sampled_from(names)).map(first_free)
+        held, at = holding(machine), names.index(name)
+        return next((n for n in names[at:] + names[:at] if (n in held) == wanted), name)
+    return st.tuples(st.runner(), st.sampled_from(names)).map(first)
 
 
-created_tables = free(CREATED_TABLES, lambda m: {t for s in m.model.states for t in s.tables})
-created_branches = free(CREATED_BRANCHES, lambda m: {b for s in m.model.states for b in s.branches})
+def free(names: tuple[str, ...], taken: Any) -> st.SearchStrategy[str]:
+    """One of `names` that `taken(machine)` does not hold at the moment it is drawn: a faulted create then
+    reaches its steps, instead of failing on an existing name first."""
+    return _first(names, taken, wanted=False)
+
+
+def live(names: tuple[str, ...], holding: Any) -> st.SearchStrategy[str]:
+    """One of `names` that `holding(machine)` holds at the moment it is drawn: a call interleaved with
+    another then works on a table or branch that is there (a bundle keeps every name ever made, dropped
+    ones too, and a call on one of those ends before its first step)."""
+    return _first(names, holding, wanted=True)
+
+
+def _tables_of(m: Any) -> set[str]:
+    return {t for s in m.model.states for t in s.tables}
+
+
+def _branches_of(m: Any) -> set[str]:
+    return {b for s in m.model.states for b in s.branches}
+
+
+created_tables = free(CREATED_TABLES, _tables_of)
+created_branches = free(CREATED_BRANCHES, _branches_of)
+live_tables = live(CREATED_TABLES, _tables_of)
+live_branches = live(("main",) + CREATED_BRANCHES, _branches_of)
 keys = st.sampled_from(KEYS)
 values = st.sampled_from(VALUES)
 records = st.dictionaries(st.sampled_from(ATTRS + ("c",)), values, max_size=3)

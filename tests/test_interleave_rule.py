@@ -19,7 +19,7 @@ def test_a_read_inside_a_write_is_checked_against_both_orders(backend):
     fault_machine.TOTALS.clear()
     try:
         m.put(0, "t", "main", "k1", {"a": 1})
-        m.interleave(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 2}, "main")), 1,
+        m.interleave_write(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 2}, "main")), 1,
                      [("get", ("t", "k1", "main"))])
         assert _fired(m) == 1 and len(m.workers) == 2
         assert [c for c in m.model.history if "concurrently" in c[1]][-1][0].name == "get"
@@ -35,7 +35,7 @@ def test_an_inner_write_waiting_on_the_outer_ones_lock_lets_it_go_on(backend):
     m = _machine(backend)
     fault_machine.TOTALS.clear()
     try:
-        m.interleave(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 1}, "main")), 1,
+        m.interleave_write(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 1}, "main")), 1,
                      [("put", ("t", "k1", {"a": 2}, "main"))])
         assert _fired(m) == 1 and m.fps.hits["lock.wait"] == 1
         m.observable_state_matches()
@@ -73,11 +73,11 @@ def test_cleanup_inside_a_first_writes_fork_window_by_the_generic_rule(backend, 
         outer = ("put", "fork.before_publish", ("t", "k1", {"a": 1}, "b"))
         if mutants:
             with pytest.raises(AssertionError):
-                m.interleave(0, 1, outer, 1, [("cleanup", ())])
+                m.interleave_write(0, 1, outer, 1, [("cleanup", ())])
                 m.observable_state_matches()
                 m.authority_matches_disk()
         else:
-            m.interleave(0, 1, outer, 1, [("cleanup", ())])
+            m.interleave_write(0, 1, outer, 1, [("cleanup", ())])
             m.observable_state_matches()
             m.authority_matches_disk()
         assert _fired(m) == 1
@@ -92,7 +92,7 @@ def test_a_write_failing_on_a_table_dropped_inside_it_is_no_wedge(backend):
     m = _machine(backend)
     fault_machine.TOTALS.clear()
     try:
-        m.interleave(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 1}, "main")), 1,
+        m.interleave_write(0, 1, ("put", "write.before_commit", ("t", "k1", {"a": 1}, "main")), 1,
                      [("drop_table", ("t",))])
         assert _fired(m) == 1
         m.observable_state_matches()
