@@ -58,7 +58,7 @@ class ConcurrentRules:
         clock, history = itertools.count(), []
         died: list[str] = []
         barrier = threading.Barrier(len(clients))
-        clean = self._fault_free_since_open()  # type: ignore[attr-defined]
+        quiet, mark = self._nothing_armed(), self._faults_fired()  # type: ignore[attr-defined]  # as in interleave
         self.scheduled = True  # from here on a failure may not come again on a replay (harness.sticky)
 
         def client(ops: list[Any]) -> None:
@@ -79,4 +79,5 @@ class ConcurrentRules:
             raise fail("I9 no wedge", f"{died[0]} with only concurrent calls in flight: {clients}")
         history.sort(key=lambda c: c.start)
         TOTALS["steps"] += len(history)
-        judge(self, history, clean, f"calls run at once: {[c.op for c in history]}")
+        quiet = quiet and self._faults_fired() == mark  # type: ignore[attr-defined]
+        judge(self, history, quiet, f"calls run at once: {[c.op for c in history]}")

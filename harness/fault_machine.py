@@ -118,10 +118,14 @@ class FaultMachine(InterleaveRules, ConcurrentRules, BlackBoxRules, Differential
         return sum(1 for _name, _n, action in self.fps.fired if action not in ("callback", "count"))
 
     def _fault_free_since_open(self) -> bool:
+        return self._faults_fired() == self.fired_at_open and self._nothing_armed()
+
+    def _nothing_armed(self) -> bool:
+        """No fault is in force: no failing primitive, no point fault other than callbacks, no black-box one."""
         plan = self.fps.plan
         armed = plan is not None and (plan.primitives or any(p.action not in ("callback", "count")
                                                              for p in plan.points))
-        return self._faults_fired() == self.fired_at_open and not armed and not self.blackbox_armed
+        return not armed and not self.blackbox_armed
 
     def _ghosts(self) -> frozenset[str]:
         if not self.target.capabilities.inventory:

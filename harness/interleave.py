@@ -100,17 +100,17 @@ def expand(name: str, args: tuple, worker: int) -> list[Op]:
     return [Op("create_branch", (branch, parent), worker), Op("put", (table, key, record, branch), worker)]
 
 
-def judge(machine: Any, history: list[Call], clean: bool, where: str) -> None:
+def judge(machine: Any, history: list[Call], quiet: bool, where: str) -> None:
     """The model takes the history (a violation raises with the order it could not find); then a
-    StorageError with no fault since the last open is a wedge (I9), unless another overlapping call removed
-    the table or branch it worked on (a handle on a dropped store: tests/test_interleavings.py accepts
-    that). A drop is not excused by its own removal: one that fails because another call finished it
-    meanwhile is the race of reconcilers without a lock (seed 000)."""
+    StorageError with no fault in force or fired while the calls ran (`quiet`) is a wedge (I9), unless
+    another overlapping call removed the table or branch it worked on (a handle on a dropped store:
+    tests/test_interleavings.py accepts that). A drop is not excused by its own removal: one that fails
+    because another call finished it meanwhile is the race of reconcilers without a lock (seed 000)."""
     machine.model.concurrent(history)
     for c in history:
         removing = any(o is not c and o.op.name in REMOVES for o in history)
-        if isinstance(c.error, E.StorageError) and clean and not removing:
-            raise fail("I9 no wedge", f"{c!r} failed with no fault since the last open, only {where}")
+        if isinstance(c.error, E.StorageError) and quiet and not removing:
+            raise fail("I9 no wedge", f"{c!r} failed with no fault in force or fired, only {where}")
     if len(machine.model) > 1:
         with machine.fps.suspended():
             observe(machine.db, machine.model)
@@ -215,7 +215,10 @@ class InterleaveRules:
                                  *(PointFault(p, "callback", callback=on_wait) for p in waits)))
         TOTALS["planned interleavings"] += 1
         self.fps.set_plan(plan | (self.primitives or FaultPlan()))  # type: ignore[attr-defined]
-        clean = self._fault_free_since_open()  # type: ignore[attr-defined]
+        # Quiet: no fault in force and none fired while the calls ran. Faults before them do not excuse a
+        # StorageError (I9: after any fault the next call succeeds without manual steps), and judging from
+        # the last open instead left a race killable only in a program with no fault before it.
+        quiet, mark = self._nothing_armed(), self._faults_fired()  # type: ignore[attr-defined]
         result: list[Call] = []
         threads["outer"] = threading.Thread(target=lambda: result.append(
             self._stamped(self.workers[mine], outer_op, clock)), daemon=True)
@@ -237,4 +240,5 @@ class InterleaveRules:
             run_inner()
         history = sorted(result + calls, key=lambda c: c.start)
         TOTALS["steps"] += len(history)
-        judge(self, history, clean, f"calls interleaved at {point}")
+        quiet = quiet and self._faults_fired() == mark  # type: ignore[attr-defined]
+        judge(self, history, quiet, f"calls interleaved at {point}")
