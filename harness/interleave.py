@@ -78,8 +78,8 @@ def args_for(name: str, caps: Capabilities) -> st.SearchStrategy[tuple]:
 def inner_ops(caps: Capabilities) -> st.SearchStrategy[tuple[str, tuple]]:
     """Any call of the contract, a first write (a new branch and a write to it) or maintenance, each a
     third of the draws where the target has them: a maintenance loop runs beside every client in a real
-    deployment, and a first write's fork is the step of half the seed races (the outer calls split the same
-    way, in two rules); among a dozen kinds each would be rare. The share is drawn first: Hypothesis
+    deployment, and a first write's fork is the step of half the seed races (the outer calls have rules of
+    their own for both); among a dozen kinds each would be rare. The share is drawn first: Hypothesis
     flattens nested `one_of`s into one uniform choice among all their branches."""
     parts = [any_op(caps)]
     if caps.branches:  # on a live table and parent, so that most of them fork
@@ -137,7 +137,7 @@ class InterleaveRules:
                  and (FIRST_WRITE in target.catalogue[p].tags) == (kind == "first_write")]
         out: dict[str, Any] = {}
         # One rule per group of the contract's calls, the groups of the fault rules (writes, DDL, branch
-        # operations, maintenance, a first write's fork): the family then runs about one step in seven of
+        # operations, maintenance, a first write's fork): the family then runs about one step in eight of
         # a program, where one rule among thirty would run one in thirty, and each group's steps are drawn
         # among its own (a cleanup paused at its sweep: one pair in six, not one in thirty-three).
         for name, kinds in RULES.items():

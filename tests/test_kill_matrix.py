@@ -38,9 +38,9 @@ def test_named_scenarios_kill_every_mutant(target):
     assert not survivors, f"mutants the named scenarios did not kill on {target.name}: {survivors}"
 
 
-# A race mutant dies only where a drawn interleaving lands in its window, in a program with no fault
-# before it (an error no fault explains is the finding): about one program in 100-300 on LMDB
-# (docs/kill-matrix.md), so it gets RACE_FACTOR times the budget, and on LMDB its own test below.
+# A race mutant dies only where a drawn interleaving lands in its window, with no fault in force then
+# (an error no fault explains is the finding): after 4 to 765 programs on LMDB (docs/kill-matrix.md), so
+# it gets RACE_FACTOR times the budget, and on LMDB a test of its own below.
 RACE_FACTOR = 5
 
 
@@ -131,7 +131,6 @@ def test_blackbox_search_column(backend):
     finally:
         stop_standbys()
     assert not harness_kills, f"mutants only the harness killed: {harness_kills}"
-
 
 
 RACE_BUDGET = 3000  # programs per race mutant; a kill ends its search (up to 765 seen: docs/kill-matrix.md)
