@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WORKERS ?= auto
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: test stress venv tools lint clean bench kill-matrix
+.PHONY: test stress venv tools lint clean bench kill-matrix harperdb
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# HarperDB, the real engine of issue 17, from the committed lockfile (node_modules/.bin/harperdb). Not
+# `npm ci`: npm 11.19 refuses this lockfile, asking for the other platforms' optional packages that
+# harperdb's own shrinkwrap names; `npm install --no-save` installs the locked versions and writes nothing.
+# npm runs no install scripts here: lmdb-js and msgpackr come prebuilt, and the server runs without them.
+harperdb: node_modules/.installed-stamp
+
+node_modules/.installed-stamp: package.json package-lock.json
+	npm install --no-save --no-audit --no-fund
+	npm ls harperdb@4.7.29 >/dev/null
+	touch $@
 
 # The black-box faults' tools, from Debian when missing (root or sudo): libfiu's fiu-run and strace.
 tools:
