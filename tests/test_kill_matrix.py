@@ -39,7 +39,7 @@ def test_named_scenarios_kill_every_mutant(target):
 
 
 # A race mutant dies only where a drawn interleaving lands in its window, with no fault in force then
-# (an error no fault explains is the finding): after 4 to 765 programs on LMDB (docs/kill-matrix.md), so
+# (an error no fault explains is the finding): after 4 to 993 programs on LMDB (docs/kill-matrix.md), so
 # it gets RACE_FACTOR times the budget, and on LMDB a test of its own below.
 RACE_FACTOR = 5
 
@@ -133,7 +133,7 @@ def test_blackbox_search_column(backend):
     assert not harness_kills, f"mutants only the harness killed: {harness_kills}"
 
 
-RACE_BUDGET = 3000  # programs per race mutant; a kill ends its search (up to 765 seen: docs/kill-matrix.md)
+RACE_BUDGET = 3000  # programs per race mutant; a kill ends its search (up to 993 seen: docs/kill-matrix.md)
 
 
 @pytest.mark.backend_only("lmdb")
